@@ -1,0 +1,53 @@
+import type { Observable } from 'rxjs'
+
+/**
+ * One direct link to one remote peer. Frames are opaque bytes here; the
+ * router gives them meaning. The same interface is implemented by the
+ * in-memory transport (tests, simulation) and the WebRTC one (simple-peer).
+ */
+export interface Channel {
+  /** The remote peer's numeric id. */
+  readonly remoteId: number
+  /** Every frame the remote sent, in order. Completes when the channel closes; never errors. */
+  readonly frames$: Observable<Uint8Array>
+  /**
+   * Queue one frame (at most MAX_FRAME_BYTES). Returns false when the channel is
+   * closed and the frame was dropped. Throws a coded error only on misuse
+   * (oversize frame).
+   */
+  send(frame: Uint8Array): boolean
+  /** Bytes queued but not yet handed to the link: the sender's backpressure signal. */
+  readonly bufferedAmount: number
+  /** Emits (and completes) once the queue has drained to or below the low-water mark; emits at once if already there. */
+  drained(): Observable<void>
+  readonly isOpen: boolean
+  /** Idempotent. frames$ completes on both sides. */
+  close(): void
+}
+
+/** The largest frame a channel carries: keeps browser interop safe (≤ 16 KiB chunks). */
+export const MAX_FRAME_BYTES = 16 * 1024
+
+/**
+ * A private, bidirectional pipe of signalling messages with one remote peer,
+ * used only while a channel is being set up. At join it runs over the
+ * signalling server's WebSocket; afterwards over routed overlay frames.
+ * Messages are JSON-serialisable values.
+ */
+export interface SignalPort {
+  readonly signals$: Observable<unknown>
+  send(signal: unknown): void
+}
+
+/**
+ * Makes channels. Both calls are cold: subscribing starts the handshake,
+ * the Observable emits the open Channel once and completes, errors with a
+ * coded ExplorerError (`SIGNAL_FAILED`) when the handshake fails, and
+ * unsubscribing before it emitted aborts the attempt and frees everything.
+ */
+export interface Transport {
+  /** Start a channel to remoteId as the initiator; signals travel over port. */
+  connect(remoteId: number, port: SignalPort): Observable<Channel>
+  /** Answer a remote's attempt; port.signals$ replays the signal that announced it. */
+  accept(remoteId: number, port: SignalPort): Observable<Channel>
+}

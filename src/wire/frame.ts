@@ -1,0 +1,111 @@
+import { ExplorerError } from '../errors'
+import { bytesToId, writeId } from '../ids'
+import { MAX_FRAME_BYTES } from '../transport/types'
+
+/**
+ * Overlay frame: a fixed 24-byte header, then raw payload bytes.
+ *
+ *  0      version   u8   (FRAME_VERSION)
+ *  1      type      u8   (FrameType)
+ *  2      ttl       u8   hops left; a router drops a frame arriving with 0
+ *  3      flags     u8   (FrameFlag bits)
+ *  4..9   source    48-bit id, big-endian
+ *  10..15 dest      48-bit id or key, big-endian
+ *  16..19 conn      u32  connection id (sockets, signalling sessions, rpc ids)
+ *  20..23 seq       u32  sequence number within the connection
+ *  24..   payload
+ */
+export const FRAME_VERSION = 1
+export const HEADER_BYTES = 24
+export const MAX_PAYLOAD_BYTES = MAX_FRAME_BYTES - HEADER_BYTES
+export const DEFAULT_TTL = 64
+
+export enum FrameType {
+  /** Ring maintenance RPC (find successor, stabilize, notify, ...). */
+  Ring = 1,
+  /** Channel set-up signalling (SDP, ICE) carried through the overlay. */
+  Signal = 2,
+  /** Socket layer: open / accept / data / ack / close / refuse. */
+  Open = 3,
+  Accept = 4,
+  Data = 5,
+  Ack = 6,
+  Close = 7,
+  Refuse = 8,
+}
+
+export const FrameFlag = {
+  /** More fragments of the same message follow. */
+  More: 0x01,
+  /** Deliver only to the peer whose id equals `dest`; otherwise it is unreachable. */
+  Exact: 0x02,
+} as const
+
+export interface Frame {
+  type: FrameType
+  ttl: number
+  flags: number
+  source: number
+  dest: number
+  conn: number
+  seq: number
+  payload: Uint8Array
+}
+
+const KNOWN_TYPES = new Set<number>(Object.values(FrameType).filter((v): v is number => typeof v === 'number'))
+
+export function encodeFrame(frame: Frame): Uint8Array {
+  if (frame.payload.byteLength > MAX_PAYLOAD_BYTES) {
+    throw new ExplorerError('BAD_FRAME', `frame payload of ${frame.payload.byteLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`)
+  }
+  const bytes = new Uint8Array(HEADER_BYTES + frame.payload.byteLength)
+  bytes[0] = FRAME_VERSION
+  bytes[1] = frame.type
+  bytes[2] = frame.ttl
+  bytes[3] = frame.flags
+  writeId(bytes, 4, frame.source)
+  writeId(bytes, 10, frame.dest)
+  writeU32(bytes, 16, frame.conn)
+  writeU32(bytes, 20, frame.seq)
+  bytes.set(frame.payload, HEADER_BYTES)
+  return bytes
+}
+
+/** Decodes and validates; throws `BAD_FRAME` with the reason. The payload is a view, not a copy. */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  if (bytes.byteLength < HEADER_BYTES) throw badFrame(`frame of ${bytes.byteLength} bytes is shorter than its ${HEADER_BYTES}-byte header`)
+  if (bytes.byteLength > MAX_FRAME_BYTES) throw badFrame(`frame of ${bytes.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
+  if (bytes[0] !== FRAME_VERSION) throw badFrame(`unsupported frame version ${bytes[0]}`)
+  if (!KNOWN_TYPES.has(bytes[1])) throw badFrame(`unknown frame type ${bytes[1]}`)
+  return {
+    type: bytes[1],
+    ttl: bytes[2],
+    flags: bytes[3],
+    source: bytesToId(bytes, 4),
+    dest: bytesToId(bytes, 10),
+    conn: readU32(bytes, 16),
+    seq: readU32(bytes, 20),
+    payload: bytes.subarray(HEADER_BYTES),
+  }
+}
+
+/** Routers only need the destination and ttl; reading them does not decode the rest. */
+export const frameDest = (bytes: Uint8Array): number => bytesToId(bytes, 10)
+export const frameTtl = (bytes: Uint8Array): number => bytes[2]
+/** Forwarding spends one hop; the caller owns `bytes` (channels hand over their buffers). */
+export function decrementTtl(bytes: Uint8Array): void {
+  bytes[2] = bytes[2] - 1
+}
+
+function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = (value >>> 24) & 0xff
+  bytes[offset + 1] = (value >>> 16) & 0xff
+  bytes[offset + 2] = (value >>> 8) & 0xff
+  bytes[offset + 3] = value & 0xff
+}
+
+function readU32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] << 24) >>> 0) + (bytes[offset + 1] << 16) + (bytes[offset + 2] << 8) + bytes[offset + 3]
+}
+
+const badFrame = (message: string) => new ExplorerError('BAD_FRAME', message)
