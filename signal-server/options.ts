@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+
+/** Per-socket token bucket. Every incoming frame takes one token. */
+export interface RateLimitOptions {
+  /** Bucket size: how many messages a socket may send in one burst. */
+  burst: number
+  /** Refill rate in tokens (messages) per second. */
+  perSecond: number
+  /** Consecutive rate-limited messages after which the socket is closed with 1008. */
+  closeAfter: number
+}
+
+export interface SignalServerOptions {
+  /** Largest accepted WebSocket frame in bytes; bigger frames close the socket with 1009. Default 64 KiB. */
+  maxPayload?: number
+  /** Per-socket token bucket; `false` disables it. Default `{ burst: 200, perSecond: 50, closeAfter: 100 }`. */
+  rateLimit?: Partial<RateLimitOptions> | false
+  /** Most concurrent WebSocket connections (joined or not); further upgrades get HTTP 503. Default 10,000. */
+  maxPeers?: number
+  /** Ping every this many ms; a socket that has not answered the previous ping is terminated. 0 disables. Default 30,000. */
+  heartbeatIntervalMs?: number
+  /** If set, a WebSocket upgrade must carry one of these exact `Origin` values, else HTTP 403. */
+  allowedOrigins?: readonly string[]
+  /** How many successor ids the `joined` reply carries. Default 8. */
+  successorCount?: number
+  /** A peer whose outgoing buffer exceeds this many bytes is considered stuck and terminated. Default 4 MiB. */
+  maxBufferedBytes?: number
+  /** On close, how long to wait for clients to answer the 1001 close before terminating them. Default 2,000 ms. */
+  closeTimeoutMs?: number
+  /** Passed to Fastify (pino). Default off. */
+  logger?: FastifyServerOptions['logger']
+  /** Called with the app before any route of ours is added: register `GET /` (the dashboard) here. */
+  dashboard?: (app: FastifyInstance) => void
+}
+
+export interface ResolvedOptions {
+  maxPayload: number
+  rateLimit: RateLimitOptions | false
+  maxPeers: number
+  heartbeatIntervalMs: number
+  allowedOrigins: ReadonlySet<string> | null
+  successorCount: number
+  maxBufferedBytes: number
+  closeTimeoutMs: number
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 200, perSecond: 50, closeAfter: 100 }
+
+export const DEFAULTS = {
+  maxPayload: 64 * 1024,
+  maxPeers: 10_000,
+  heartbeatIntervalMs: 30_000,
+  successorCount: 8,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  closeTimeoutMs: 2_000,
+} as const
+
+function check(name: string, value: number, min: number, integer = true): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new TypeError(`createSignalServer: ${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(value)}`)
+  }
+  return value
+}
+
+/** Applies defaults and rejects nonsense at once (misuse throws). */
+export function resolveOptions(options: SignalServerOptions = {}): ResolvedOptions {
+  let rateLimit: RateLimitOptions | false = false
+  if (options.rateLimit !== false) {
+    const r = { ...DEFAULT_RATE_LIMIT, ...(options.rateLimit ?? {}) }
+    rateLimit = {
+      burst: check('rateLimit.burst', r.burst, 1, false),
+      perSecond: check('rateLimit.perSecond', r.perSecond, 0, false),
+      closeAfter: check('rateLimit.closeAfter', r.closeAfter, 1),
+    }
+  }
+  return {
+    maxPayload: check('maxPayload', options.maxPayload ?? DEFAULTS.maxPayload, 64),
+    rateLimit,
+    maxPeers: check('maxPeers', options.maxPeers ?? DEFAULTS.maxPeers, 1),
+    heartbeatIntervalMs: check('heartbeatIntervalMs', options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs, 0),
+    allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : null,
+    successorCount: check('successorCount', options.successorCount ?? DEFAULTS.successorCount, 0),
+    maxBufferedBytes: check('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, 1024),
+    closeTimeoutMs: check('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
+  }
+}

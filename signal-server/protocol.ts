@@ -1,0 +1,25 @@
+/** Wire-level constants and frame builders of the signalling contract (see docs/signal-server.md). */
+
+export const ERROR_CODES = ['BAD_MESSAGE', 'BAD_ID', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED'] as const
+export type SignalErrorCode = (typeof ERROR_CODES)[number]
+
+/** WebSocket close codes the server uses. */
+export const CLOSE_GOING_AWAY = 1001
+export const CLOSE_POLICY_VIOLATION = 1008
+export const CLOSE_TOO_BIG = 1009
+
+export const errorFrame = (code: SignalErrorCode, message: string): string =>
+  JSON.stringify({ type: 'error', code, message })
+
+export const RATE_LIMITED_FRAME = errorFrame('RATE_LIMITED', 'too many messages; slow down')
+
+/** The relay prefix for a sender: `from` is the sender's joined id (validated hex, no escaping needed). */
+export const signalPrefix = (from: string): string => `{"type":"signal","from":"${from}","data":`
+
+export interface JoinedReply {
+  type: 'joined'
+  id: string
+  successors: string[]
+  predecessor: string | null
+  peers: number
+}

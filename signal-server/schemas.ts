@@ -1,0 +1,88 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv'
+
+/**
+ * JSON Schemas for every client → server message, compiled once by Ajv.
+ * Unknown extra fields are ignored (never copied anywhere), so a client-sent
+ * `from` or `__proto__` simply has no effect.
+ */
+export const ID_PATTERN = '^[0-9a-f]{12}$'
+const id = { type: 'string', pattern: ID_PATTERN } as const
+
+/** Bounds on what a peer may report about its ring state. */
+export const MAX_REPORTED_SUCCESSORS = 32
+export const MAX_REPORTED_FINGERS = 48
+
+export const envelopeSchema = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string' } },
+} as const
+
+export const joinSchema = {
+  type: 'object',
+  required: ['type', 'id'],
+  properties: { type: { const: 'join' }, id },
+} as const
+
+export const signalSchema = {
+  type: 'object',
+  required: ['type', 'to', 'data'],
+  properties: { type: { const: 'signal' }, to: id, data: {} },
+} as const
+
+export const leaveSchema = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { const: 'leave' } },
+} as const
+
+/** Extension (not in the core contract): a joined peer reports its ring state for /ring and the dashboard. */
+export const reportSchema = {
+  type: 'object',
+  required: ['type', 'successors', 'predecessor', 'fingers'],
+  properties: {
+    type: { const: 'report' },
+    successors: { type: 'array', maxItems: MAX_REPORTED_SUCCESSORS, items: id },
+    predecessor: { anyOf: [{ type: 'null' }, id] },
+    fingers: {
+      type: 'array',
+      maxItems: MAX_REPORTED_FINGERS,
+      items: {
+        type: 'object',
+        required: ['row', 'id'],
+        properties: { row: { type: 'integer', minimum: 0, maximum: 47 }, id },
+      },
+    },
+  },
+} as const
+
+export interface JoinMessage { type: 'join'; id: string }
+export interface SignalMessage { type: 'signal'; to: string; data: unknown }
+export interface LeaveMessage { type: 'leave' }
+export interface ReportMessage {
+  type: 'report'
+  successors: string[]
+  predecessor: string | null
+  fingers: Array<{ row: number; id: string }>
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true })
+
+export const validateEnvelope = ajv.compile<{ type: string }>(envelopeSchema)
+export const validateJoin = ajv.compile<JoinMessage>(joinSchema)
+export const validateSignal = ajv.compile<SignalMessage>(signalSchema)
+export const validateLeave = ajv.compile<LeaveMessage>(leaveSchema)
+export const validateReport = ajv.compile<ReportMessage>(reportSchema)
+
+/** A failed `pattern` is a malformed id (BAD_ID); anything else is BAD_MESSAGE. */
+export function describeFailure(validate: ValidateFunction): { badId: boolean; text: string } {
+  const errors: ErrorObject[] = validate.errors ?? []
+  const badId = errors.some((e) => e.keyword === 'pattern')
+  const first = errors.find((e) => e.keyword === 'pattern') ?? errors[0]
+  if (!first) return { badId, text: 'invalid message' }
+  const where = first.instancePath === '' ? 'message' : first.instancePath.slice(1).replace(/\//g, '.')
+  const text = badId
+    ? `${where} must be 12 lowercase hex characters`
+    : `${where} ${first.message ?? 'is invalid'}`
+  return { badId, text: text.slice(0, 200) }
+}

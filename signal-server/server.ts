@@ -1,0 +1,299 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify'
+import fastifyWebsocket from '@fastify/websocket'
+import type { RawData, WebSocket } from 'ws'
+import { Metrics } from './metrics'
+import { resolveOptions, type SignalServerOptions } from './options'
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_POLICY_VIOLATION,
+  RATE_LIMITED_FRAME,
+  errorFrame,
+  signalPrefix,
+  type JoinedReply,
+  type SignalErrorCode,
+} from './protocol'
+import { SortedRegistry } from './registry'
+import {
+  describeFailure,
+  validateEnvelope,
+  validateJoin,
+  validateLeave,
+  validateReport,
+  validateSignal,
+} from './schemas'
+import { Session } from './session'
+import type { ValidateFunction } from 'ajv'
+
+const OPEN = 1
+const CLOSED = 3
+
+export interface StoredReport {
+  successors: string[]
+  predecessor: string | null
+  fingers: Array<{ row: number; id: string }>
+  /** Server time the report arrived, ms since the epoch. */
+  at: number
+}
+
+export interface RingSnapshot {
+  peers: readonly string[]
+  reports: Record<string, StoredReport>
+}
+
+/**
+ * Builds the signalling server: WebSocket `/ws` plus `/health`, `/metrics`
+ * and `/ring`. Returns the Fastify instance, not yet listening; add more
+ * routes (e.g. the dashboard at `GET /`) before `listen()`.
+ */
+export function createSignalServer(options: SignalServerOptions = {}): FastifyInstance {
+  const opts = resolveOptions(options)
+  const app = Fastify({ logger: options.logger ?? false })
+  const registry = new SortedRegistry<Session>()
+  const sessions = new Set<Session>()
+  const reports = new Map<string, StoredReport>()
+  const metrics = new Metrics()
+  const rate = opts.rateLimit
+  let heartbeat: NodeJS.Timeout | null = null
+
+  if (options.dashboard) options.dashboard(app)
+
+  // ---- replies -------------------------------------------------------------
+
+  function sendError(s: Session, code: SignalErrorCode, message: string): void {
+    metrics.errors[code]++
+    if (s.socket.readyState === OPEN) s.socket.send(errorFrame(code, message))
+  }
+
+  function fail(s: Session, validate: ValidateFunction): void {
+    const { badId, text } = describeFailure(validate)
+    sendError(s, badId ? 'BAD_ID' : 'BAD_MESSAGE', text)
+  }
+
+  function closeSession(s: Session, code: number, reason: string): void {
+    s.closing = true
+    s.socket.close(code, reason)
+  }
+
+  // ---- message handlers ----------------------------------------------------
+
+  function onJoin(s: Session, msg: unknown): void {
+    if (!validateJoin(msg)) return fail(s, validateJoin)
+    if (s.id !== null) {
+      return sendError(s, 'BAD_MESSAGE', `already joined as ${s.id}; send {"type":"leave"} before joining again`)
+    }
+    const id = msg.id
+    if (!registry.add(id, s)) return sendError(s, 'ID_TAKEN', `id ${id} is held by another live connection`)
+    s.id = id
+    s.prefix = signalPrefix(id)
+    metrics.joinsTotal++
+    app.log.debug({ id, peers: registry.size }, 'peer joined')
+    const reply: JoinedReply = {
+      type: 'joined',
+      id,
+      successors: registry.successors(id, opts.successorCount),
+      predecessor: registry.predecessor(id),
+      peers: registry.size,
+    }
+    s.socket.send(JSON.stringify(reply))
+  }
+
+  function onSignal(s: Session, msg: unknown): void {
+    if (!validateSignal(msg)) return fail(s, validateSignal)
+    if (s.id === null) return sendError(s, 'NOT_JOINED', 'join before sending signals')
+    const target = registry.get(msg.to)
+    if (target === undefined) return sendError(s, 'UNKNOWN_PEER', `no peer with id ${msg.to} is joined`)
+    let data: string
+    try {
+      data = JSON.stringify(msg.data)
+    } catch {
+      // V8 parses deep nesting iteratively but stringifies it recursively.
+      return sendError(s, 'BAD_MESSAGE', 'data is nested too deeply to relay')
+    }
+    const socket = target.socket
+    if (socket.bufferedAmount > opts.maxBufferedBytes) {
+      // The target does not read: it is dead or hostile. Drop it rather than buffer without bound.
+      metrics.closed.stuck++
+      app.log.info({ id: target.id, buffered: socket.bufferedAmount }, 'terminating a peer that stopped reading')
+      socket.terminate()
+      return sendError(s, 'UNKNOWN_PEER', `peer ${msg.to} is not reading; dropped`)
+    }
+    socket.send(s.prefix + data + '}')
+    metrics.messagesRelayed++
+  }
+
+  function deregister(s: Session): void {
+    const id = s.id
+    if (id === null) return
+    s.id = null
+    s.prefix = ''
+    if (registry.remove(id, s)) {
+      reports.delete(id)
+      app.log.debug({ id, peers: registry.size }, 'peer left')
+    }
+  }
+
+  function onLeave(s: Session, msg: unknown): void {
+    if (!validateLeave(msg)) return fail(s, validateLeave)
+    if (s.id === null) return sendError(s, 'NOT_JOINED', 'not joined, nothing to leave')
+    deregister(s)
+  }
+
+  function onReport(s: Session, msg: unknown): void {
+    if (!validateReport(msg)) return fail(s, validateReport)
+    if (s.id === null) return sendError(s, 'NOT_JOINED', 'join before reporting ring state')
+    // Copy field by field: nothing the client sent beyond the schema is kept.
+    reports.set(s.id, {
+      successors: msg.successors.slice(),
+      predecessor: msg.predecessor,
+      fingers: msg.fingers.map((f) => ({ row: f.row, id: f.id })),
+      at: Date.now(),
+    })
+  }
+
+  function onMessage(s: Session, raw: RawData, isBinary: boolean): void {
+    if (s.closing) return
+    metrics.messagesReceived++
+    if (rate && !s.take()) {
+      metrics.errors.RATE_LIMITED++
+      if (++s.strikes >= rate.closeAfter) {
+        metrics.closed.flood++
+        app.log.info({ id: s.id, strikes: s.strikes }, 'closing a socket that keeps flooding')
+        return closeSession(s, CLOSE_POLICY_VIOLATION, 'rate limit exceeded')
+      }
+      s.socket.send(RATE_LIMITED_FRAME)
+      return
+    }
+    s.strikes = 0
+    if (isBinary) return sendError(s, 'BAD_MESSAGE', 'binary frames are not accepted; send JSON text')
+    let msg: unknown
+    try {
+      msg = JSON.parse(raw.toString())
+    } catch {
+      return sendError(s, 'BAD_MESSAGE', 'message is not valid JSON')
+    }
+    if (!validateEnvelope(msg)) return sendError(s, 'BAD_MESSAGE', 'message must be a JSON object with a string "type"')
+    switch (msg.type) {
+      case 'signal': return onSignal(s, msg)
+      case 'join': return onJoin(s, msg)
+      case 'leave': return onLeave(s, msg)
+      case 'report': return onReport(s, msg)
+      default:
+        return sendError(s, 'BAD_MESSAGE', `unknown message type ${JSON.stringify(msg.type.slice(0, 32))}`)
+    }
+  }
+
+  // ---- connections ---------------------------------------------------------
+
+  function onConnection(socket: WebSocket): void {
+    const s = new Session(socket, rate)
+    sessions.add(s)
+    metrics.connectionsTotal++
+    socket.on('message', (raw: RawData, isBinary: boolean) => onMessage(s, raw, isBinary))
+    socket.on('pong', () => {
+      s.alive = true
+    })
+    socket.on('close', () => {
+      sessions.delete(s)
+      deregister(s)
+    })
+  }
+
+  function guardUpgrade(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (!request.ws) return done()
+    if (opts.allowedOrigins) {
+      const origin = request.headers.origin
+      if (origin === undefined || !opts.allowedOrigins.has(origin)) {
+        metrics.rejectedUpgrades.origin++
+        request.log.info({ origin }, 'websocket upgrade refused: origin not allowed')
+        void reply.code(403).send({ error: 'origin not allowed' })
+        return
+      }
+    }
+    if (sessions.size >= opts.maxPeers) {
+      metrics.rejectedUpgrades.capacity++
+      request.log.warn({ maxPeers: opts.maxPeers }, 'websocket upgrade refused: server full')
+      void reply.code(503).send({ error: 'server full' })
+      return
+    }
+    done()
+  }
+
+  function tick(): void {
+    for (const s of sessions) {
+      if (!s.alive) {
+        metrics.closed.heartbeat++
+        app.log.debug({ id: s.id }, 'terminating a socket that missed a pong')
+        s.socket.terminate()
+        continue
+      }
+      s.alive = false
+      if (s.socket.readyState === OPEN) s.socket.ping()
+    }
+  }
+
+  function stopHeartbeat(): void {
+    if (heartbeat) clearInterval(heartbeat)
+    heartbeat = null
+  }
+
+  /** Close every client with 1001, wait (bounded) for them to go, then stop the ws server. */
+  async function preClose(): Promise<void> {
+    stopHeartbeat()
+    const open = [...sessions].filter((s) => s.socket.readyState !== CLOSED)
+    metrics.closed.shutdown += open.length
+    const gone = open.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.socket.once('close', () => resolve())
+          closeSession(s, CLOSE_GOING_AWAY, 'server shutting down')
+        }),
+    )
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(gone),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, opts.closeTimeoutMs)
+      }),
+    ])
+    clearTimeout(timer)
+    for (const s of sessions) s.socket.terminate()
+    await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()))
+  }
+
+  app.register(fastifyWebsocket, {
+    options: { maxPayload: opts.maxPayload, perMessageDeflate: false, clientTracking: false },
+    preClose,
+    errorHandler(error, socket) {
+      // ws has already sent the right close frame (1009 for oversize frames); just account for it.
+      if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') metrics.closed.oversize++
+      app.log.debug({ err: error }, 'websocket error')
+      if (socket.readyState === OPEN) socket.terminate()
+    },
+  })
+
+  app.register(async (instance) => {
+    instance.get('/ws', { websocket: true, onRequest: guardUpgrade }, (socket) => onConnection(socket))
+  })
+
+  app.get('/health', async () => ({ status: 'ok', peers: registry.size }))
+
+  app.get('/metrics', async (_request, reply) => {
+    void reply.type('text/plain; version=0.0.4; charset=utf-8')
+    return metrics.render(registry.size, sessions.size)
+  })
+
+  app.get('/ring', async (): Promise<RingSnapshot> => ({
+    peers: registry.ids(),
+    reports: Object.fromEntries(reports),
+  }))
+
+  app.addHook('onReady', async () => {
+    if (opts.heartbeatIntervalMs > 0) {
+      heartbeat = setInterval(tick, opts.heartbeatIntervalMs)
+      heartbeat.unref()
+    }
+  })
+  app.addHook('onClose', async () => stopHeartbeat())
+
+  return app
+}
