@@ -1,0 +1,4 @@
+export { MemoryNetwork, type MemoryNetworkOptions } from './network'
+export { MemoryTransport } from './transport'
+export { MemoryChannel } from './channel'
+export type { MemoryNetworkStats } from './link'
