@@ -36,9 +36,8 @@ export class VirtualAction<T> extends Subscription implements SchedulerAction<T>
     return this
   }
 
-  /** Called by the scheduler once this action's entry has been popped. */
+  /** Called by the scheduler once this action's entry has been popped (and `entry` cleared). */
   execute(): void {
-    this.entry = null
     try {
       this.work(this.state)
     } catch (error) {

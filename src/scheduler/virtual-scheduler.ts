@@ -144,9 +144,12 @@ export class VirtualScheduler implements SchedulerLike {
 
   private runTop(): void {
     const entry = this.heap.pop()!
+    const action = entry.action!
     this.time = entry.time
+    action.entry = null
+    this.heap.release(entry)
     this.executed++
-    entry.action!.execute()
+    action.execute()
   }
 
   /** Running the clock from inside an action would reorder time; refuse it. */

@@ -36,7 +36,10 @@ export class MemoryChannel implements Channel {
   private arrivals: number[] | null = null
   private head = 0
   private lastArrival = -Infinity
+  /** The pending delivery (to cancel it), or null when this direction is idle. */
   private delivery: Subscription | null = null
+  /** The delivery action, kept after it first ran and re-armed: no allocation per burst. */
+  private action: SchedulerAction<MemoryChannel> | null = null
   private drainWaiters: Subscriber<void>[] | null = null
 
   constructor(
@@ -124,7 +127,9 @@ export class MemoryChannel implements Channel {
     ;(this.arrivals ??= []).push(at)
     this.lastArrival = at
     if (this.delivery === null) {
-      this.delivery = this.link.scheduler.schedule(deliverDue, at - this.link.scheduler.now(), this)
+      const delay = at - this.link.scheduler.now()
+      this.delivery =
+        this.action !== null ? this.action.schedule(this, delay) : this.link.scheduler.schedule(deliverDue, delay, this)
     }
   }
 
@@ -134,6 +139,7 @@ export class MemoryChannel implements Channel {
    * re-arms for the next arrival.
    */
   runDelivery(action: SchedulerAction<MemoryChannel>): void {
+    this.action = action
     const queue = this.queue!
     const arrivals = this.arrivals!
     const now = this.link.scheduler.now()
@@ -154,10 +160,12 @@ export class MemoryChannel implements Channel {
     }
     if (!this.open) return
     if (this.head < queue.length) {
-      action.schedule(this, Math.max(0, arrivals[this.head] - now))
+      this.delivery = action.schedule(this, Math.max(0, arrivals[this.head] - now))
     } else {
       this.delivery = null
-      this.resetQueue()
+      queue.length = 0
+      arrivals.length = 0
+      this.head = 0
     }
   }
 
@@ -188,6 +196,7 @@ export class MemoryChannel implements Channel {
     if (this.delivery !== null) {
       this.delivery.unsubscribe()
       this.delivery = null
+      this.action = null
     }
     const queue = this.queue
     if (queue !== null) {
