@@ -1,0 +1,115 @@
+import { Observable, timer } from 'rxjs'
+import SimplePeer, { type Instance as Peer } from 'simple-peer'
+import { ExplorerError } from '../../errors'
+import type { Channel, SignalPort } from '../types'
+import { WebRtcChannel } from './channel'
+import { FrameOutlet } from './frame-outlet'
+import type { LivePeers } from './live-peers'
+import type { ResolvedOptions } from './options'
+import { messageBytes, whenDataChannel } from './peer-internals'
+import { rejectSignal, type Role } from './signal-shape'
+
+/**
+ * One handshake, cold: subscribing creates the peer (initiator for the
+ * connector), relays its offer/answer/candidates over the port and feeds the
+ * port's signals to it. Emits the Channel on 'connect' and completes; errors
+ * with SIGNAL_FAILED on a peer error, a close, a malformed signal, a port
+ * failure or the timeout; unsubscribing before 'connect' destroys the peer.
+ */
+export function handshake$(
+  role: Role,
+  remoteId: number,
+  port: SignalPort,
+  options: ResolvedOptions,
+  live: LivePeers,
+): Observable<Channel> {
+  return new Observable<Channel>((subscriber) => {
+    let peer: Peer
+    try {
+      peer = new SimplePeer({
+        initiator: role === 'connector',
+        wrtc: options.wrtc,
+        config: { iceServers: options.iceServers },
+        trickle: true,
+      })
+    } catch (e) {
+      subscriber.error(failure(`cannot create a peer: ${messageOf(e)}`, e))
+      return
+    }
+    live.add(peer)
+    let handedOver = false
+    const fail = (why: string, cause?: unknown): void => {
+      if (!handedOver) subscriber.error(failure(`handshake with ${remoteId} failed: ${why}`, cause))
+    }
+
+    // Frames can arrive between the data channel's 'open' and simple-peer's
+    // 'connect' (which waits for getStats): catch them from the start.
+    const outlet = new FrameOutlet()
+    let dataChannel: RTCDataChannel | null = null
+    whenDataChannel(peer, (dc) => {
+      dataChannel = dc
+      dc.onmessage = (event: MessageEvent) => outlet.push(messageBytes(event.data))
+    })
+
+    const onSignal = (signal: unknown): void => {
+      try {
+        port.send(signal)
+      } catch (e) {
+        fail(`sending a signal threw: ${messageOf(e)}`, e)
+      }
+    }
+    // The channel installs its own listeners at hand-over; an 'error' without
+    // any listener would be thrown by the EventEmitter, so one stays for life.
+    const onError = (e: unknown): void => fail(messageOf(e), e)
+    const onClose = (): void => fail('peer closed before the channel opened')
+    peer.on('error', () => undefined)
+    peer.on('signal', onSignal)
+    peer.on('error', onError)
+    peer.on('close', onClose)
+    peer.once('connect', () => {
+      if (subscriber.closed || dataChannel === null) return
+      handedOver = true
+      // The port only serves the handshake; late candidates are not needed.
+      peer.off('signal', onSignal)
+      peer.off('error', onError)
+      peer.off('close', onClose)
+      const { highWaterMark, lowWaterMark, drainPollMs } = options
+      subscriber.next(new WebRtcChannel(dataChannel, remoteId, outlet, highWaterMark, lowWaterMark, drainPollMs, peer, live))
+      subscriber.complete()
+    })
+
+    const signals = port.signals$.subscribe({
+      next: (signal) => {
+        if (handedOver || peer.destroyed) return
+        const why = rejectSignal(signal, role)
+        if (why !== null) return fail(`malformed signal: ${why}`)
+        try {
+          peer.signal(signal as SimplePeer.SignalData)
+        } catch (e) {
+          fail(`signal rejected: ${messageOf(e)}`, e)
+        }
+      },
+      error: (e) => fail(`signal port failed: ${messageOf(e)}`, e),
+    })
+    const timeout = timer(options.connectTimeoutMs).subscribe(() =>
+      fail(`not open after ${options.connectTimeoutMs} ms`),
+    )
+
+    return () => {
+      signals.unsubscribe()
+      timeout.unsubscribe()
+      if (!handedOver) {
+        peer.off('signal', onSignal)
+        live.destroy(peer)
+      }
+    }
+  })
+}
+
+function failure(message: string, cause?: unknown): ExplorerError {
+  const error = new ExplorerError('SIGNAL_FAILED', message)
+  if (cause !== undefined) (error as { cause?: unknown }).cause = cause
+  return error
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))

@@ -1,0 +1,3 @@
+export { createWebRtcTransport, type WebRtcTransport } from './transport'
+export type { WebRtcTransportOptions, WrtcImpl } from './options'
+export { WebRtcChannel } from './channel'

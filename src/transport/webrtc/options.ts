@@ -1,0 +1,78 @@
+import { ExplorerError } from '../../errors'
+
+/** The three constructors simple-peer needs: browser globals, or require('@roamhq/wrtc') in Node. */
+export interface WrtcImpl {
+  RTCPeerConnection: typeof RTCPeerConnection
+  RTCSessionDescription: typeof RTCSessionDescription
+  RTCIceCandidate: typeof RTCIceCandidate
+}
+
+export interface WebRtcTransportOptions {
+  /** WebRTC implementation; defaults to the browser's globals. */
+  wrtc?: WrtcImpl
+  /**
+   * STUN/TURN servers. Default none: host candidates only, enough on a LAN or
+   * loopback; peers behind NATs need at least a STUN server.
+   */
+  iceServers?: RTCIceServer[]
+  /** drained() fires once bufferedAmount is at or below this. Default 256 KiB. */
+  lowWaterMark?: number
+  /** Advisory: senders should await drained() once bufferedAmount reaches this. Default 1 MiB. */
+  highWaterMark?: number
+  /** A handshake not open by then fails with SIGNAL_FAILED. Default 30 s. */
+  connectTimeoutMs?: number
+  /**
+   * Poll period for drained() where the data channel has no 'bufferedamountlow'
+   * event (@roamhq/wrtc). Default 1 ms.
+   */
+  drainPollMs?: number
+}
+
+export interface ResolvedOptions {
+  wrtc: WrtcImpl
+  iceServers: RTCIceServer[]
+  lowWaterMark: number
+  highWaterMark: number
+  connectTimeoutMs: number
+  drainPollMs: number
+}
+
+const KiB = 1024
+
+/** Fills defaults and rejects misuse at once (BAD_OPTIONS), not on the first handshake. */
+export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOptions {
+  const wrtc = options.wrtc ?? browserWrtc()
+  if (wrtc === undefined || typeof wrtc.RTCPeerConnection !== 'function') {
+    throw new ExplorerError('BAD_OPTIONS', 'no WebRTC implementation: pass options.wrtc (e.g. require("@roamhq/wrtc")) outside browsers')
+  }
+  const lowWaterMark = options.lowWaterMark ?? 256 * KiB
+  const highWaterMark = options.highWaterMark ?? 1024 * KiB
+  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000
+  const drainPollMs = options.drainPollMs ?? 1
+  const iceServers = options.iceServers ?? []
+  nonNegative('lowWaterMark', lowWaterMark)
+  nonNegative('highWaterMark', highWaterMark)
+  nonNegative('drainPollMs', drainPollMs)
+  if (highWaterMark < lowWaterMark) {
+    throw new ExplorerError('BAD_OPTIONS', `highWaterMark (${highWaterMark}) is below lowWaterMark (${lowWaterMark})`)
+  }
+  if (!(connectTimeoutMs > 0)) throw new ExplorerError('BAD_OPTIONS', `connectTimeoutMs must be > 0, got ${connectTimeoutMs}`)
+  if (!Array.isArray(iceServers)) throw new ExplorerError('BAD_OPTIONS', 'iceServers must be an array of RTCIceServer')
+  return { wrtc, iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs }
+}
+
+function nonNegative(name: string, value: number): void {
+  if (!(Number.isFinite(value) && value >= 0)) {
+    throw new ExplorerError('BAD_OPTIONS', `${name} must be a finite number ≥ 0, got ${value}`)
+  }
+}
+
+function browserWrtc(): WrtcImpl | undefined {
+  const g = globalThis as Partial<WrtcImpl>
+  if (typeof g.RTCPeerConnection !== 'function') return undefined
+  return {
+    RTCPeerConnection: g.RTCPeerConnection,
+    RTCSessionDescription: g.RTCSessionDescription!,
+    RTCIceCandidate: g.RTCIceCandidate!,
+  }
+}

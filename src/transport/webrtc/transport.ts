@@ -1,0 +1,29 @@
+import type { Observable } from 'rxjs'
+import type { Channel, SignalPort, Transport } from '../types'
+import { handshake$ } from './handshake'
+import { LivePeers } from './live-peers'
+import { resolveOptions, type WebRtcTransportOptions } from './options'
+
+export interface WebRtcTransport extends Transport {
+  /** RTCPeerConnections created and not yet destroyed (handshakes and open channels). */
+  readonly livePeers: number
+}
+
+/**
+ * Channels over WebRTC data channels (simple-peer, trickle ICE). Signals are
+ * plain JSON values on the SignalPort. Throws BAD_OPTIONS at once on misuse,
+ * e.g. no WebRTC implementation outside browsers.
+ */
+export function createWebRtcTransport(options: WebRtcTransportOptions = {}): WebRtcTransport {
+  const resolved = resolveOptions(options)
+  const live = new LivePeers()
+  return {
+    connect: (remoteId: number, port: SignalPort): Observable<Channel> =>
+      handshake$('connector', remoteId, port, resolved, live),
+    accept: (remoteId: number, port: SignalPort): Observable<Channel> =>
+      handshake$('accepter', remoteId, port, resolved, live),
+    get livePeers() {
+      return live.size
+    },
+  }
+}
