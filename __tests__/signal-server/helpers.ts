@@ -108,3 +108,20 @@ export async function assertStillServing(url: string): Promise<void> {
     await Promise.all([a.close(), b.close()])
   }
 }
+
+/**
+ * Retries an async check until it stops throwing. For state that changes on
+ * the server after a client-side event (e.g. a close being processed); the
+ * bound is jest's own test timeout, never a wall-clock threshold here.
+ */
+export async function eventually(check: () => Promise<void> | void, attempts = 1000): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await check()
+      return
+    } catch (err) {
+      if (i >= attempts) throw err
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+}

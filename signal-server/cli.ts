@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { createSignalServer } from './server'
+
+const USAGE = `Usage: sig-server [--port N] [--host H]
+
+Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
+/metrics and /ring over HTTP).
+
+Options:
+  -p, --port N    TCP port (default: $PORT or 9000; 0 picks a free one)
+  -H, --host H    interface to bind (default: $HOST or 0.0.0.0)
+  -h, --help      show this help
+
+Environment:
+  PORT, HOST      as above; flags win over the environment
+  LOG_LEVEL       pino level (default: info)
+`
+
+function fail(message: string): never {
+  process.stderr.write(`sig-server: ${message}\n\n${USAGE}`)
+  process.exit(2)
+}
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) fail(`invalid port ${JSON.stringify(value)}`)
+  return Number(value)
+}
+
+async function main(): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      options: {
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string', short: 'H' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    })
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  const { values } = parsed
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return
+  }
+  const port = parsePort(values.port ?? process.env.PORT ?? '9000')
+  const host = values.host ?? process.env.HOST ?? '0.0.0.0'
+
+  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
+  await app.listen({ port, host })
+  const address = app.server.address()
+  const actualPort = typeof address === 'object' && address ? address.port : port
+  const shownHost = host.includes(':') ? `[${host}]` : host
+  process.stdout.write(`Signalling Server Started on ws://${shownHost}:${actualPort}/ws\n`)
+
+  let stopping = false
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal }, 'shutting down')
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error while shutting down')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sig-server: ${(err as Error).message ?? String(err)}\n`)
+  process.exit(1)
+})
