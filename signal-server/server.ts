@@ -69,9 +69,17 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     sendError(s, badId ? 'BAD_ID' : 'BAD_MESSAGE', text)
   }
 
+  /** The server gives up on a socket: its id is free at once, later frames are ignored. */
   function closeSession(s: Session, code: number, reason: string): void {
     s.closing = true
+    deregister(s)
     s.socket.close(code, reason)
+  }
+
+  function terminateSession(s: Session): void {
+    s.closing = true
+    deregister(s)
+    s.socket.terminate()
   }
 
   // ---- message handlers ----------------------------------------------------
@@ -114,7 +122,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       // The target does not read: it is dead or hostile. Drop it rather than buffer without bound.
       metrics.closed.stuck++
       app.log.info({ id: target.id, buffered: socket.bufferedAmount }, 'terminating a peer that stopped reading')
-      socket.terminate()
+      terminateSession(target)
       return sendError(s, 'UNKNOWN_PEER', `peer ${msg.to} is not reading; dropped`)
     }
     socket.send(s.prefix + data + '}')
@@ -220,10 +228,11 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
 
   function tick(): void {
     for (const s of sessions) {
+      if (s.closing) continue
       if (!s.alive) {
         metrics.closed.heartbeat++
         app.log.debug({ id: s.id }, 'terminating a socket that missed a pong')
-        s.socket.terminate()
+        terminateSession(s)
         continue
       }
       s.alive = false

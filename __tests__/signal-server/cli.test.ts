@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { Client } from './helpers'
+
+const ROOT = path.resolve(__dirname, '../..')
+const CLI = path.join(ROOT, 'signal-server/cli.ts')
+
+interface Run {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (err += d))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+/** Resolves with the advertised URL once the start line is printed. */
+function started(r: Run): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = /Signalling Server Started on (ws:\/\/\S+)/.exec(r.stdout())
+      if (m) resolve(m[1])
+    }
+    r.child.stdout!.on('data', check)
+    void r.exited.then(({ code }) => reject(new Error(`exited ${code} before starting: ${r.stderr()}`)))
+    check()
+  })
+}
+
+describe('sig-server CLI', () => {
+  const runs: Run[] = []
+  afterEach(() => {
+    for (const r of runs.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL')
+  })
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('prints its URL, serves, and on %s closes clients with 1001 and exits 0', async (signal) => {
+    const r = run(['--port', '0', '--host', '127.0.0.1'])
+    runs.push(r)
+    const url = await started(r)
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/)
+    const http = url.replace(/^ws/, 'http').replace(/\/ws$/, '')
+    const a = await Client.open(url)
+    const b = await Client.open(url)
+    await a.join('aaaaaaaaaaaa')
+    await b.join('bbbbbbbbbbbb')
+    a.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: 'via cli' })
+    expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'via cli' })
+    expect(await (await fetch(`${http}/health`)).json()).toEqual({ status: 'ok', peers: 2 })
+    r.child.kill(signal)
+    expect((await a.closed).code).toBe(1001)
+    expect((await b.closed).code).toBe(1001)
+    expect(await r.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('takes PORT and HOST from the environment', async () => {
+    const r = run([], { PORT: '0', HOST: '127.0.0.1' })
+    runs.push(r)
+    const url = await started(r)
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/)
+    const a = await Client.open(url)
+    await a.join('aaaaaaaaaaaa')
+    r.child.kill('SIGTERM')
+    expect((await a.closed).code).toBe(1001)
+    expect((await r.exited).code).toBe(0)
+  })
+
+  it('--help prints usage and exits 0; a bad flag exits 2', async () => {
+    const help = run(['--help'])
+    runs.push(help)
+    expect((await help.exited).code).toBe(0)
+    expect(help.stdout()).toMatch(/Usage: sig-server \[--port N\] \[--host H\]/)
+    const bad = run(['--port', 'nope'])
+    runs.push(bad)
+    expect((await bad.exited).code).toBe(2)
+    expect(bad.stderr()).toMatch(/invalid port/)
+    const unknown = run(['--bogus'])
+    runs.push(unknown)
+    expect((await unknown.exited).code).toBe(2)
+  })
+})
