@@ -1,3 +1,4 @@
+import * as wrtc from '@roamhq/wrtc'
 import { NEVER, Subject, concat, of, type Observable } from 'rxjs'
 import { isExplorerError } from '../../src/errors'
 import { MAX_FRAME_BYTES, type Channel, type SignalPort } from '../../src/transport/types'
@@ -5,8 +6,6 @@ import { createWebRtcTransport, type WebRtcTransport, type WebRtcTransportOption
 import { describeTransportCompliance } from './compliance'
 import { Recorder, Scope, openPair, tick, waitFor } from './harness'
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const wrtc = require('@roamhq/wrtc') as WrtcImpl
 
 /**
  * A wrtc whose RTCPeerConnection records every instance, so tests can check
