@@ -58,6 +58,14 @@ export function encodeFrame(frame: Frame): Uint8Array {
   if (frame.payload.byteLength > MAX_PAYLOAD_BYTES) {
     throw new ExplorerError('BAD_FRAME', `frame payload of ${frame.payload.byteLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`)
   }
+  // Out-of-range fields would be silently truncated into a different frame (dest 2^48 → 0).
+  if (!KNOWN_TYPES.has(frame.type)) throw badFrame(`unknown frame type ${frame.type}`)
+  checkField('ttl', frame.ttl, 0xff)
+  checkField('flags', frame.flags, 0xff)
+  checkField('source', frame.source, MAX_ID)
+  checkField('dest', frame.dest, MAX_ID)
+  checkField('conn', frame.conn, 0xffffffff)
+  checkField('seq', frame.seq, 0xffffffff)
   const bytes = new Uint8Array(HEADER_BYTES + frame.payload.byteLength)
   bytes[0] = FRAME_VERSION
   bytes[1] = frame.type
@@ -94,7 +102,8 @@ export const frameDest = (bytes: Uint8Array): number => bytesToId(bytes, 10)
 export const frameTtl = (bytes: Uint8Array): number => bytes[2]
 /** Forwarding spends one hop; the caller owns `bytes` (channels hand over their buffers). */
 export function decrementTtl(bytes: Uint8Array): void {
-  bytes[2] = bytes[2] - 1
+  // Saturate: a Uint8Array would wrap an expired frame's 0 to 255 and revive it.
+  if (bytes[2] > 0) bytes[2] = bytes[2] - 1
 }
 
 function writeU32(bytes: Uint8Array, offset: number, value: number): void {
@@ -109,3 +118,9 @@ function readU32(bytes: Uint8Array, offset: number): number {
 }
 
 const badFrame = (message: string) => new ExplorerError('BAD_FRAME', message)
+
+const MAX_ID = 2 ** 48 - 1
+
+function checkField(name: string, value: number, max: number): void {
+  if (!(Number.isInteger(value) && value >= 0 && value <= max)) throw badFrame(`frame ${name} must be an integer in [0, ${max}], got ${value}`)
+}
