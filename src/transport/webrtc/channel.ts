@@ -5,6 +5,7 @@ import { MAX_FRAME_BYTES, type Channel } from '../types'
 import { DrainWatch } from './drain'
 import type { FrameOutlet } from './frame-outlet'
 import type { LivePeers } from './live-peers'
+import { SendGauge } from './send-gauge'
 
 /**
  * libwebrtc queues at most 16 MiB per data channel and (in @roamhq/wrtc)
@@ -25,6 +26,7 @@ const SEND_QUEUE_LIMIT = 16 * 1024 * 1024
  */
 export class WebRtcChannel implements Channel {
   private open = true
+  private readonly gauge: SendGauge
   private readonly drain: DrainWatch
 
   constructor(
@@ -38,7 +40,8 @@ export class WebRtcChannel implements Channel {
     private readonly peer: Peer,
     private readonly live: LivePeers,
   ) {
-    this.drain = new DrainWatch(dc, lowWaterMark, drainPollMs)
+    this.gauge = new SendGauge(dc, highWaterMark)
+    this.drain = new DrainWatch(dc, this.gauge, lowWaterMark, drainPollMs)
     // simple-peer destroys itself when the data channel or ICE closes or fails.
     peer.on('close', () => this.shutDown())
     peer.on('error', () => this.close())
@@ -52,8 +55,9 @@ export class WebRtcChannel implements Channel {
     return this.open
   }
 
+  /** An upper bound, exact whenever above highWaterMark (see SendGauge). */
   get bufferedAmount(): number {
-    return this.open ? this.dc.bufferedAmount : 0
+    return this.open ? this.gauge.amount : 0
   }
 
   send(frame: Uint8Array): boolean {
@@ -61,7 +65,7 @@ export class WebRtcChannel implements Channel {
       throw new ExplorerError('BAD_FRAME', `frame of ${frame.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
     }
     if (!this.open) return false
-    if (this.dc.bufferedAmount + frame.byteLength > SEND_QUEUE_LIMIT) {
+    if (this.gauge.wouldExceed(frame.byteLength, SEND_QUEUE_LIMIT)) {
       // libwebrtc would silently drop this frame: a hole in an ordered stream.
       this.close()
       return false
@@ -69,6 +73,7 @@ export class WebRtcChannel implements Channel {
     try {
       // The DOM typing excludes SharedArrayBuffer-backed views; frames never are.
       this.dc.send(frame as Uint8Array<ArrayBuffer>)
+      this.gauge.sent(frame.byteLength)
       return true
     } catch {
       // Closing under us, or the send buffer overflowed: the link is unusable.

@@ -1,10 +1,11 @@
 import { interval, Observable, type Subscriber, type Subscription } from 'rxjs'
+import type { SendGauge } from './send-gauge'
 
 /**
  * Waiters for a data channel's bufferedAmount to fall to the low-water mark.
  * Browsers fire 'bufferedamountlow'; @roamhq/wrtc has neither the event nor
  * bufferedAmountLowThreshold, so there one shared RxJS interval polls while
- * anyone waits (a few ms of headroom at the default marks).
+ * anyone waits (see drainPollMs for why a few ms is enough).
  */
 export class DrainWatch {
   private waiters: Subscriber<void>[] = []
@@ -12,7 +13,8 @@ export class DrainWatch {
   private readonly hasEvent: boolean
 
   constructor(
-    private readonly dc: RTCDataChannel,
+    dc: RTCDataChannel,
+    private readonly gauge: SendGauge,
     private readonly lowWaterMark: number,
     private readonly pollMs: number,
   ) {
@@ -26,7 +28,7 @@ export class DrainWatch {
   /** Emits and completes once bufferedAmount ≤ lowWaterMark, or when released. */
   drained(isOpen: () => boolean): Observable<void> {
     return new Observable<void>((subscriber) => {
-      if (!isOpen() || this.dc.bufferedAmount <= this.lowWaterMark) {
+      if (!isOpen() || this.gauge.amount <= this.lowWaterMark) {
         subscriber.next()
         subscriber.complete()
         return
@@ -50,7 +52,7 @@ export class DrainWatch {
   }
 
   private check(): void {
-    if (this.waiters.length > 0 && this.dc.bufferedAmount <= this.lowWaterMark) this.fire()
+    if (this.waiters.length > 0 && this.gauge.read() <= this.lowWaterMark) this.fire()
   }
 
   private fire(): void {

@@ -6,7 +6,7 @@ import { WebRtcChannel } from './channel'
 import { FrameOutlet } from './frame-outlet'
 import type { LivePeers } from './live-peers'
 import type { ResolvedOptions } from './options'
-import { messageBytes, whenDataChannel } from './peer-internals'
+import { dataChannelOf, messageBytes } from './peer-internals'
 import { rejectSignal, type Role } from './signal-shape'
 
 /**
@@ -30,6 +30,11 @@ export function handshake$(
         initiator: role === 'connector',
         wrtc: options.wrtc,
         config: { iceServers: options.iceServers },
+        // Both ends create the channel up front, so no 'datachannel' event:
+        // @roamhq/wrtc delivers the messages that arrive before that event
+        // out of order (the last one first); a negotiated channel avoids it,
+        // and it saves the in-band DCEP open/ack.
+        channelConfig: { negotiated: true, id: 0 },
         trickle: true,
       })
     } catch (e) {
@@ -44,12 +49,10 @@ export function handshake$(
 
     // Frames can arrive between the data channel's 'open' and simple-peer's
     // 'connect' (which waits for getStats): catch them from the start.
+    // (Null only if the RTCPeerConnection could not be made; 'error' follows.)
     const outlet = new FrameOutlet()
-    let dataChannel: RTCDataChannel | null = null
-    whenDataChannel(peer, (dc) => {
-      dataChannel = dc
-      dc.onmessage = (event: MessageEvent) => outlet.push(messageBytes(event.data))
-    })
+    const dataChannel = dataChannelOf(peer)
+    if (dataChannel !== null) dataChannel.onmessage = (event: MessageEvent) => outlet.push(messageBytes(event.data))
 
     const onSignal = (signal: unknown): void => {
       try {

@@ -23,7 +23,9 @@ export interface WebRtcTransportOptions {
   connectTimeoutMs?: number
   /**
    * Poll period for drained() where the data channel has no 'bufferedamountlow'
-   * event (@roamhq/wrtc). Default 1 ms.
+   * event (@roamhq/wrtc). Default 4 ms: there bufferedAmount only counts what
+   * overflowed SCTP's send queue (megabytes, tens of ms of data), so the link
+   * never idles meanwhile, and each read is a blocking native call (~0.1 ms).
    */
   drainPollMs?: number
 }
@@ -48,7 +50,7 @@ export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOp
   const lowWaterMark = options.lowWaterMark ?? 256 * KiB
   const highWaterMark = options.highWaterMark ?? 1024 * KiB
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000
-  const drainPollMs = options.drainPollMs ?? 1
+  const drainPollMs = options.drainPollMs ?? 4
   const iceServers = options.iceServers ?? []
   nonNegative('lowWaterMark', lowWaterMark)
   nonNegative('highWaterMark', highWaterMark)

@@ -9,7 +9,6 @@ import type { Instance as Peer } from 'simple-peer'
 interface Internals {
   _iceCompleteTimer: ReturnType<typeof setTimeout> | null
   _channel: RTCDataChannel | null
-  _setupData(event: { channel?: RTCDataChannel }): void
 }
 
 const internals = (peer: Peer): Internals => peer as unknown as Internals
@@ -27,23 +26,8 @@ export function clearIceTimerOnClose(peer: Peer): void {
   })
 }
 
-/**
- * Calls `hook` with the peer's data channel as soon as simple-peer set it up:
- * at once for the initiator, on 'datachannel' for the other side (before its
- * 'open', so no message can slip past).
- */
-export function whenDataChannel(peer: Peer, hook: (dc: RTCDataChannel) => void): void {
-  const p = internals(peer)
-  if (p._channel !== null) {
-    hook(p._channel)
-    return
-  }
-  const setup = p._setupData
-  p._setupData = function (this: Internals, event) {
-    setup.call(this, event)
-    if (this._channel !== null) hook(this._channel)
-  }
-}
+/** The peer's data channel: made in simple-peer's constructor since the channel is negotiated. */
+export const dataChannelOf = (peer: Peer): RTCDataChannel | null => internals(peer)._channel
 
 const encoder = new TextEncoder()
 
