@@ -2,6 +2,8 @@ import * as wrtc from '@roamhq/wrtc'
 import { NEVER, Subject, concat, of, type Observable } from 'rxjs'
 import { isExplorerError } from '../../src/errors'
 import { MAX_FRAME_BYTES, type Channel, type SignalPort } from '../../src/transport/types'
+import { DrainWatch } from '../../src/transport/webrtc/drain'
+import { SendGauge } from '../../src/transport/webrtc/send-gauge'
 import { createWebRtcTransport, type WebRtcTransport, type WebRtcTransportOptions, type WrtcImpl } from '../../src/transport/webrtc'
 import { describeTransportCompliance } from './compliance'
 import { Recorder, Scope, dial, openPair, patternFrame, sameBytes, tick, waitFor } from './harness'
@@ -283,6 +285,59 @@ describe('WebRTC transport', () => {
     }
     expect(isExplorerError(thrown, 'BAD_OPTIONS')).toBe(true)
     expect(() => createWebRtcTransport({ wrtc, lowWaterMark: 10, highWaterMark: 5 })).toThrow(/highWaterMark/)
+  })
+})
+
+describe('drained() with a browser-style data channel (bufferedamountlow event; fake channel)', () => {
+  /** What browsers have and @roamhq/wrtc lacks: the threshold and its event. */
+  function fakeChannel() {
+    const listeners: Array<() => void> = []
+    return {
+      bufferedAmount: 0,
+      bufferedAmountLowThreshold: 0,
+      addEventListener: (_type: string, listener: () => void) => listeners.push(listener),
+      fireLow: () => listeners.forEach((l) => l()),
+    }
+  }
+  const setUp = () => {
+    const dc = fakeChannel()
+    const gauge = new SendGauge(dc as unknown as RTCDataChannel, 1000)
+    const watch = new DrainWatch(dc as unknown as RTCDataChannel, gauge, 100, 1)
+    const seen: string[] = []
+    const watchDrained = () =>
+      watch.drained(() => true).subscribe({ next: () => seen.push('next'), complete: () => seen.push('complete') })
+    return { dc, gauge, watch, seen, watchDrained }
+  }
+
+  it('sets the threshold to the low-water mark and fires on the event once at or below it', () => {
+    const { dc, gauge, seen, watchDrained } = setUp()
+    expect(dc.bufferedAmountLowThreshold).toBe(100)
+    gauge.sent((dc.bufferedAmount = 5000)) // as WebRtcChannel.send does
+    watchDrained()
+    expect(seen).toEqual([])
+    dc.bufferedAmount = 150
+    dc.fireLow() // a stray event above the mark changes nothing
+    expect(seen).toEqual([])
+    dc.bufferedAmount = 100
+    dc.fireLow()
+    expect(seen).toEqual(['next', 'complete'])
+  })
+
+  it('emits at once when the gauge overestimates but the channel already drained (no event will come)', () => {
+    const { dc, gauge, seen, watchDrained } = setUp()
+    gauge.sent(800) // estimate 800 > low, below high: not re-read by the gauge
+    dc.bufferedAmount = 0
+    watchDrained()
+    expect(seen).toEqual(['next', 'complete'])
+  })
+
+  it('release() (the channel closed) completes every waiter', () => {
+    const { dc, gauge, watch, seen, watchDrained } = setUp()
+    gauge.sent((dc.bufferedAmount = 5000))
+    watchDrained()
+    watchDrained()
+    watch.release()
+    expect(seen).toEqual(['next', 'complete', 'next', 'complete'])
   })
 })
 

@@ -28,7 +28,9 @@ export class DrainWatch {
   /** Emits and completes once bufferedAmount ≤ lowWaterMark, or when released. */
   drained(isOpen: () => boolean): Observable<void> {
     return new Observable<void>((subscriber) => {
-      if (!isOpen() || this.gauge.amount <= this.lowWaterMark) {
+      // The gauge may overestimate; an exact read decides, or a browser could
+      // wait for a 'bufferedamountlow' transition that already happened.
+      if (!isOpen() || this.gauge.amount <= this.lowWaterMark || this.gauge.read() <= this.lowWaterMark) {
         subscriber.next()
         subscriber.complete()
         return
