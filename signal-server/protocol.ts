@@ -13,8 +13,12 @@ export const errorFrame = (code: SignalErrorCode, message: string): string =>
 
 export const RATE_LIMITED_FRAME = errorFrame('RATE_LIMITED', 'too many messages; slow down')
 
-/** The relay prefix for a sender: `from` is the sender's joined id (validated hex, no escaping needed). */
-export const signalPrefix = (from: string): string => `{"type":"signal","from":"${from}","data":`
+/**
+ * A relayed signal is `SIGNAL_HEAD + from + SIGNAL_MIDDLE + JSON(data) + '}'`;
+ * `from` is the sender's joined id (validated hex, so no escaping is needed).
+ */
+export const SIGNAL_HEAD = '{"type":"signal","from":"'
+export const SIGNAL_MIDDLE = '","data":'
 
 export interface JoinedReply {
   type: 'joined'
