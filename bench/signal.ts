@@ -6,7 +6,8 @@
  *  (a) relay rate: 1,000 clients × 100 signals and 5,000 clients × 10, each
  *      round timed from the first send to the last delivery counted at the receivers;
  *  (b) RSS of each server process with 10,000 idle joined clients.
- * Each server runs in its own child process (fresh for (a) and for (b)).
+ * Each server runs in its own child process (fresh for each scenario); relay
+ * rounds alternate between the two servers.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -104,8 +105,10 @@ function buildChild(): string {
 }
 
 function spawnServer(kind: Kind): Promise<ServerChild> {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile per server process (open in Chrome DevTools).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : []
   const child = fork(buildChild(), [kind], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...prof],
     env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -252,30 +255,47 @@ interface RelayResult {
   generatorCpuShare: number
 }
 
-async function relayScenario(kind: Kind, server: ServerChild, n: number, k: number): Promise<RelayResult> {
-  const swarm = await openSwarm(kind, server, n)
-  const rates: number[] = []
-  await relayRound(swarm, buildLoad(kind, swarm, k, 0), n * k) // warm-up, not counted
-  let wall = 0
-  let cpu = 0
-  let genCpu = 0
+/**
+ * Both servers up at once, each with its own swarm of n clients; rounds alternate
+ * between them (ours, PeerServer, ours, ...) so that whatever else the machine is
+ * doing weighs on both alike.
+ */
+async function relayScenario(n: number, k: number): Promise<Record<Kind, RelayResult>> {
+  const servers = {} as Record<Kind, ServerChild>
+  const swarms = {} as Record<Kind, Swarm>
+  const acc = {} as Record<Kind, { rates: number[]; wall: number; cpu: number; genCpu: number }>
+  for (const kind of KINDS) {
+    servers[kind] = await spawnServer(kind)
+    swarms[kind] = await openSwarm(kind, servers[kind], n)
+    await relayRound(swarms[kind], buildLoad(kind, swarms[kind], k, 0), n * k) // warm-up, not counted
+    acc[kind] = { rates: [], wall: 0, cpu: 0, genCpu: 0 }
+  }
   for (let r = 1; r <= ROUNDS; r++) {
-    const load = buildLoad(kind, swarm, k, r)
-    const cpuBefore = await cpuMicros(server)
-    const genBefore = process.cpuUsage()
-    const { rate, seconds } = await relayRound(swarm, load, n * k)
-    const genUsed = process.cpuUsage(genBefore)
-    genCpu += genUsed.user + genUsed.system
-    cpu += (await cpuMicros(server)) - cpuBefore
-    wall += seconds
-    rates.push(Math.round(rate))
+    for (const kind of KINDS) {
+      const a = acc[kind]
+      const load = buildLoad(kind, swarms[kind], k, r)
+      const cpuBefore = await cpuMicros(servers[kind])
+      const genBefore = process.cpuUsage()
+      const { rate, seconds } = await relayRound(swarms[kind], load, n * k)
+      const genUsed = process.cpuUsage(genBefore)
+      a.genCpu += genUsed.user + genUsed.system
+      a.cpu += (await cpuMicros(servers[kind])) - cpuBefore
+      a.wall += seconds
+      a.rates.push(Math.round(rate))
+    }
   }
-  closeSwarm(swarm)
-  return {
-    clients: n, signalsPerClient: k, rates, median: Math.round(median(rates)), errors: swarm.errors,
-    serverCpuShare: Number((cpu / 1e6 / wall).toFixed(2)),
-    generatorCpuShare: Number((genCpu / 1e6 / wall).toFixed(2)),
+  const out = {} as Record<Kind, RelayResult>
+  for (const kind of KINDS) {
+    closeSwarm(swarms[kind])
+    await stopServer(servers[kind])
+    const a = acc[kind]
+    out[kind] = {
+      clients: n, signalsPerClient: k, rates: a.rates, median: Math.round(median(a.rates)), errors: swarms[kind].errors,
+      serverCpuShare: Number((a.cpu / 1e6 / a.wall).toFixed(2)),
+      generatorCpuShare: Number((a.genCpu / 1e6 / a.wall).toFixed(2)),
+    }
   }
+  return out
 }
 
 async function idleScenario(kind: Kind, n: number) {
@@ -299,10 +319,9 @@ async function main(): Promise<void> {
   ]
   const relay: Record<Kind, RelayResult[]> = { ours: [], peerjs: [] }
   for (const [n, k] of ONLY === 'idle' ? [] : scenarios) {
+    const results = await relayScenario(n, k)
     for (const kind of KINDS) {
-      const server = await spawnServer(kind)
-      const result = await relayScenario(kind, server, n, k)
-      await stopServer(server)
+      const result = results[kind]
       relay[kind].push(result)
       log(`${kind.padEnd(6)} ${n} clients × ${k} signals: ${result.median.toLocaleString()} msg/s (rounds ${result.rates.join(', ')}; CPU share: server ${result.serverCpuShare}, generator ${result.generatorCpuShare})`)
     }
