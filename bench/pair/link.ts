@@ -22,6 +22,8 @@ export interface Pair {
 }
 
 export interface PairOptions {
+  /** Pairs opened (and closed) to time connecting; the median counts. Default 10. */
+  connects?: number
   /** Round trips measured (after 20 unmeasured ones). Default 200. */
   pings?: number
   /** Bytes of the ping message. Default 16. */
@@ -39,6 +41,7 @@ export interface PairOptions {
 export type Settings = Required<PairOptions>
 
 export const settings = (o: PairOptions = {}): Settings => ({
+  connects: o.connects ?? 10,
   pings: o.pings ?? 200,
   pingBytes: o.pingBytes ?? 16,
   bytes: o.bytes ?? 64 * 1024 * 1024,
