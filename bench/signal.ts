@@ -32,7 +32,7 @@ const log = (...a: unknown[]) => {
   if (!JSON_OUT) console.log(...a)
 }
 
-/** A trickle-ICE candidate, the most common signal (≈ 200 bytes of data). */
+/** A trickle-ICE candidate, the most common signal (≈ 200 bytes of JSON). */
 const candidate = (seq: number) => ({
   type: 'candidate',
   candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.10 56143 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag sXP5 network-cost 999',
@@ -302,8 +302,14 @@ async function idleScenario(kind: Kind, n: number) {
   const server = await spawnServer(kind)
   const before = await memory(server)
   const swarm = await openSwarm(kind, server, n)
-  await new Promise((r) => setTimeout(r, 500)) // let the servers settle
-  const after = await memory(server)
+  // let the server settle, then take the median of three post-GC samples (RSS is noisy)
+  const samples: Array<{ rss: number; heapUsed: number }> = []
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 300))
+    samples.push(await memory(server))
+  }
+  samples.sort((a, b) => a.rss - b.rss)
+  const after = samples[1]
   closeSwarm(swarm)
   await stopServer(server)
   return { clients: n, rssBytes: after.rss, heapUsedBytes: after.heapUsed, rssEmptyBytes: before.rss, errors: swarm.errors }
