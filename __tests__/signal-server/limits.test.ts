@@ -97,7 +97,7 @@ describe('signal server: limits', () => {
   })
 
   it('heartbeat: a socket that stops answering pings is dropped and deregistered; live ones stay', async () => {
-    server = await start({ heartbeatIntervalMs: 250 })
+    server = await start({ heartbeatIntervalMs: 500 })
     const live = await open()
     await live.join('aaaaaaaaaaaa')
     const dead = await open({ autoPong: false })
