@@ -39,6 +39,22 @@ export const FrameFlag = {
   More: 0x01,
   /** Deliver only to the peer whose id equals `dest`; otherwise it is unreachable. */
   Exact: 0x02,
+  /**
+   * `dest` is a relay peer; the payload starts with the 6-byte id of the final
+   * recipient, a peer the relay has a direct channel to. Used to answer a peer
+   * that is still joining and so cannot be routed to by id.
+   */
+  Relay: 0x04,
+  /**
+   * Set by the key's predecessor when it hands the frame to its successor: the
+   * receiver owns the key (Chord decides ownership at the predecessor).
+   */
+  Final: 0x08,
+  /**
+   * Set when a peer that received a Final frame for a key it does not own steps
+   * back to its predecessor (someone joined there that the sender did not know of yet).
+   */
+  Back: 0x10,
 } as const
 
 export interface Frame {

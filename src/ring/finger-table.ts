@@ -1,0 +1,92 @@
+import { Observable, Subject } from 'rxjs'
+import { ID_BITS, RING_SIZE, distance, formatId } from '../ids'
+
+export interface FingerUpdate {
+  row: number
+  /** The peer the row now points at; null when the row was dropped (the ring shrank). */
+  id: string | null
+  previous: string | null
+}
+
+/**
+ * Finger rows of one peer: row i points at successor(self + 2^i). Only the
+ * top `maxFingers` rows that matter for the ring's estimated size are kept:
+ * with N peers, rows below about 48 − log2 N all resolve to the successor.
+ */
+export class FingerTable {
+  private readonly entries = new Map<number, number>()
+  private readonly updates = new Subject<FingerUpdate>()
+  readonly updates$: Observable<FingerUpdate> = this.updates.asObservable()
+
+  constructor(private readonly maxFingers: number) {}
+
+  get(row: number): number | undefined {
+    return this.entries.get(row)
+  }
+
+  rows(): number[] {
+    return [...this.entries.keys()].sort((a, b) => a - b)
+  }
+
+  peers(): Set<number> {
+    return new Set(this.entries.values())
+  }
+
+  has(peer: number): boolean {
+    for (const id of this.entries.values()) if (id === peer) return true
+    return false
+  }
+
+  set(row: number, peer: number): FingerUpdate | null {
+    const previous = this.entries.get(row)
+    if (previous === peer) return null
+    this.entries.set(row, peer)
+    return this.emit({ row, id: formatId(peer), previous: previous === undefined ? null : formatId(previous) })
+  }
+
+  delete(row: number): FingerUpdate | null {
+    const previous = this.entries.get(row)
+    if (previous === undefined) return null
+    this.entries.delete(row)
+    return this.emit({ row, id: null, previous: formatId(previous) })
+  }
+
+  /** Drops every row pointing at a peer that is gone. */
+  forget(peer: number): void {
+    for (const [row, id] of [...this.entries]) if (id === peer) this.delete(row)
+  }
+
+  /** Drops rows outside the chosen set, after the size estimate moved. */
+  retain(rows: readonly number[]): void {
+    const keep = new Set(rows)
+    for (const row of this.rows()) if (!keep.has(row)) this.delete(row)
+  }
+
+  /** The rows worth keeping for a ring of about `estimatedPeers`. Highest rows first: they matter most. */
+  chooseRows(estimatedPeers: number): number[] {
+    const log2n = Math.log2(Math.max(2, estimatedPeers))
+    const lowest = Math.max(ID_BITS - this.maxFingers, Math.floor(ID_BITS - log2n) - 1, 0)
+    const rows: number[] = []
+    for (let row = ID_BITS - 1; row >= lowest; row--) rows.push(row)
+    return rows
+  }
+
+  complete(): void {
+    this.updates.complete()
+  }
+
+  private emit(update: FingerUpdate): FingerUpdate {
+    this.updates.next(update)
+    return update
+  }
+}
+
+/**
+ * Ring size from the successor list: r successors span about r/N of the ring.
+ * Returns 1 for a lone peer.
+ */
+export function estimateRingSize(self: number, successors: readonly number[]): number {
+  if (successors.length === 0) return 1
+  const span = distance(self, successors[successors.length - 1]) || RING_SIZE
+  return Math.max(successors.length + 1, Math.round((successors.length * RING_SIZE) / span))
+}

@@ -1,0 +1,132 @@
+import { ExplorerError } from '../errors'
+import { bytesToId, writeId } from '../ids'
+
+/**
+ * Ring maintenance messages: the payload of `FrameType.Ring` frames.
+ * Binary and tiny: these are most of the overlay's background traffic.
+ * Request and reply share the frame's `conn` field as correlation id.
+ */
+export enum RingOp {
+  /** Routed to the owner of the frame's dest key. `via` set while the asker is not yet in the ring. */
+  FindSuccessor = 1,
+  /** The owner's answer: itself, its predecessor and successors, and the hops the request took. */
+  Found = 2,
+  /** Stabilize: ask a successor for its predecessor and successor list. */
+  GetState = 3,
+  State = 4,
+  /** "I might be your predecessor." */
+  Notify = 5,
+  /** First frame on every channel, and again on joining: tells the remote whether it may route through us. */
+  Hello = 6,
+}
+
+export type RingMessage =
+  | { op: RingOp.FindSuccessor; via: number | null }
+  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: number[] }
+  | { op: RingOp.GetState }
+  | { op: RingOp.State; predecessor: number | null; successors: number[] }
+  | { op: RingOp.Notify }
+  | { op: RingOp.Hello; joined: boolean }
+
+/** Successor lists longer than this are refused: bounds what a hostile peer can make us store. */
+export const MAX_LISTED_SUCCESSORS = 64
+
+export function encodeRingMessage(message: RingMessage): Uint8Array {
+  switch (message.op) {
+    case RingOp.FindSuccessor:
+      return withOptionalId([message.op], message.via)
+    case RingOp.Found:
+      return withSuccessors(withOptionalId([message.op, message.hops], message.predecessor), message.successors)
+    case RingOp.State:
+      return withSuccessors(withOptionalId([message.op], message.predecessor), message.successors)
+    case RingOp.GetState:
+    case RingOp.Notify:
+      return Uint8Array.of(message.op)
+    case RingOp.Hello:
+      return Uint8Array.of(message.op, message.joined ? 1 : 0)
+  }
+}
+
+export function decodeRingMessage(bytes: Uint8Array): RingMessage {
+  const reader = new Reader(bytes)
+  const op = reader.u8()
+  let message: RingMessage
+  switch (op) {
+    case RingOp.FindSuccessor:
+      message = { op, via: reader.optionalId() }
+      break
+    case RingOp.Found: {
+      const hops = reader.u8()
+      message = { op, hops, predecessor: reader.optionalId(), successors: reader.ids() }
+      break
+    }
+    case RingOp.State:
+      message = { op, predecessor: reader.optionalId(), successors: reader.ids() }
+      break
+    case RingOp.GetState:
+    case RingOp.Notify:
+      message = { op }
+      break
+    case RingOp.Hello:
+      message = { op, joined: reader.u8() === 1 }
+      break
+    default:
+      throw bad(`unknown ring op ${op}`)
+  }
+  reader.end()
+  return message
+}
+
+function withOptionalId(head: number[], id: number | null): Uint8Array {
+  const bytes = new Uint8Array(head.length + 1 + (id === null ? 0 : 6))
+  bytes.set(head)
+  bytes[head.length] = id === null ? 0 : 1
+  if (id !== null) writeId(bytes, head.length + 1, id)
+  return bytes
+}
+
+function withSuccessors(head: Uint8Array, successors: number[]): Uint8Array {
+  const list = successors.slice(0, MAX_LISTED_SUCCESSORS)
+  const bytes = new Uint8Array(head.length + 1 + 6 * list.length)
+  bytes.set(head)
+  bytes[head.length] = list.length
+  list.forEach((id, i) => writeId(bytes, head.length + 1 + 6 * i, id))
+  return bytes
+}
+
+class Reader {
+  private offset = 0
+  constructor(private readonly bytes: Uint8Array) {}
+
+  u8(): number {
+    if (this.offset >= this.bytes.length) throw bad('ring message truncated')
+    return this.bytes[this.offset++]
+  }
+
+  id(): number {
+    if (this.offset + 6 > this.bytes.length) throw bad('ring message truncated inside an id')
+    const id = bytesToId(this.bytes, this.offset)
+    this.offset += 6
+    return id
+  }
+
+  optionalId(): number | null {
+    const present = this.u8()
+    if (present > 1) throw bad(`bad optional-id marker ${present}`)
+    return present === 1 ? this.id() : null
+  }
+
+  ids(): number[] {
+    const count = this.u8()
+    if (count > MAX_LISTED_SUCCESSORS) throw bad(`successor list of ${count} exceeds ${MAX_LISTED_SUCCESSORS}`)
+    const ids: number[] = []
+    for (let i = 0; i < count; i++) ids.push(this.id())
+    return ids
+  }
+
+  end(): void {
+    if (this.offset !== this.bytes.length) throw bad(`${this.bytes.length - this.offset} trailing bytes after ring message`)
+  }
+}
+
+const bad = (message: string) => new ExplorerError('BAD_FRAME', message)

@@ -1,0 +1,500 @@
+import {
+  EMPTY, Observable, SchedulerLike, Subject, Subscription, asyncScheduler, catchError, concat, defer, filter, from,
+  map, mergeMap, of, retry, switchMap, take, tap, throwError, timer,
+} from 'rxjs'
+import { ExplorerError, isExplorerError } from '../errors'
+import { betweenOpen, betweenRightInclusive, fingerStart, formatId } from '../ids'
+import { withTimeout } from '../operators'
+import { ChannelSet, PeerEvent } from '../router/channel-set'
+import { LocalFrame, Router } from '../router/router'
+import type { RoutingView } from '../router/routing-table'
+import type { Channel } from '../transport/types'
+import { FrameType } from '../wire/frame'
+import { FingerTable, FingerUpdate, estimateRingSize } from './finger-table'
+import { RingMessage, RingOp, decodeRingMessage, encodeRingMessage } from './messages'
+import { RING_DEFAULTS, RingOptions, RingTimingOptions } from './options'
+import { OverlaySignalling } from './overlay-signalling'
+import { RpcTable } from './rpc'
+
+export interface LookupResult {
+  /** The peer responsible for the key. */
+  owner: number
+  /** Forwarding steps the request took to reach it. */
+  hops: number
+}
+
+export interface RingSnapshot {
+  id: string
+  joined: boolean
+  predecessor: string | null
+  successors: string[]
+  fingers: { row: number; id: string }[]
+  channels: number
+}
+
+type Reply = { frame: LocalFrame; message: RingMessage }
+
+/** A join tries this many times to find and reach its successor before giving up. */
+const JOIN_ATTEMPTS = 6
+
+/** Rounds between checks that our own id routes to us (every round while we have no predecessor). */
+const SELF_CHECK_EVERY = 8
+
+/**
+ * One peer of the Chord ring, transport-agnostic: it sees Channels, a
+ * Transport to open more, and a scheduler for its timers.
+ */
+export class RingNode {
+  readonly id: number
+  readonly channels: ChannelSet
+  readonly router: Router
+  readonly signalling: OverlaySignalling
+  readonly fingerTable: FingerTable
+  readonly fingers$: Observable<FingerUpdate>
+  readonly peers$: Observable<PeerEvent>
+  predecessor: number | null = null
+  /** successors[0] is the successor; empty while alone. */
+  successors: number[] = []
+  joined = false
+
+  private readonly scheduler: SchedulerLike
+  private readonly random: () => number
+  private readonly timing: RingTimingOptions
+  private readonly r: number
+  private readonly maxChannels: number
+  private readonly rpc: RpcTable<Reply>
+  private readonly hellos = new Subject<number>()
+  private readonly subscriptions = new Subscription()
+  private bootstrap: number | null = null
+  private stabilizing = false
+  private rounds = 0
+  private nextFingerIndex = 0
+  private predecessorHeardAt = 0
+  private closed = false
+
+  constructor(options: RingOptions) {
+    this.id = options.id
+    this.scheduler = options.scheduler ?? asyncScheduler
+    this.random = options.random ?? Math.random
+    this.timing = {
+      stabilizeMs: options.stabilizeMs ?? RING_DEFAULTS.stabilizeMs,
+      fixFingersMs: options.fixFingersMs ?? RING_DEFAULTS.fixFingersMs,
+      rpcTimeoutMs: options.rpcTimeoutMs ?? RING_DEFAULTS.rpcTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? RING_DEFAULTS.connectTimeoutMs,
+    }
+    this.r = options.successors ?? RING_DEFAULTS.successors
+    this.maxChannels = options.maxChannels ?? RING_DEFAULTS.maxChannels
+    this.channels = new ChannelSet(this.id, () => this.scheduler.now(), formatId)
+    this.router = new Router(this.channels, () => this.view())
+    this.signalling = new OverlaySignalling(
+      this.id, options.transport, this.router, this.channels, this.scheduler,
+      { connectTimeoutMs: this.timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions },
+      () => this.replyVia(),
+      this.random,
+    )
+    this.fingerTable = new FingerTable(options.maxFingers ?? RING_DEFAULTS.maxFingers)
+    this.fingers$ = this.fingerTable.updates$
+    this.peers$ = this.channels.events$
+    this.rpc = new RpcTable<Reply>(this.scheduler, this.random)
+    this.subscriptions.add(this.router.frames$(FrameType.Ring).subscribe((frame) => this.onRingFrame(frame)))
+    this.subscriptions.add(this.channels.events$.subscribe((event) => this.onPeerEvent(event)))
+  }
+
+  get successor(): number {
+    return this.successors[0] ?? this.id
+  }
+
+  /** Starts a new ring of one. */
+  create(): void {
+    this.assertOpen()
+    this.becomeJoined()
+  }
+
+  /**
+   * Joins the ring that `bootstrap` (a channel we dialled) belongs to:
+   * find our successor through it, open a channel to the successor through
+   * the overlay, notify it. Completes once we are in the ring.
+   */
+  join$(bootstrap: Channel): Observable<void> {
+    return defer(() => {
+      this.assertOpen()
+      const b = bootstrap.remoteId
+      this.bootstrap = b
+      this.channels.add(bootstrap, this.id)
+      // Concurrent joins make the first answers stale (the owner we found may
+      // itself be mid-join): retry the steps after the bootstrap a few times.
+      const attempt$ = defer(() => this.lookup$(this.id)).pipe(
+        switchMap(({ owner }) => {
+          if (owner === this.id) throw new ExplorerError('JOIN_FAILED', `id ${formatId(this.id)} is already in the ring`)
+          return concat(this.signalling.ensureChannel$(owner), of(owner))
+        }),
+        filter((owner): owner is number => typeof owner === 'number'),
+        switchMap((owner) => {
+          this.sendRing(owner, { op: RingOp.Notify })
+          return this.getState$(owner).pipe(map((state) => ({ owner, state })))
+        }),
+        take(1),
+        retry({ count: JOIN_ATTEMPTS - 1, delay: (error, attempt) => this.joinRetryDelay$(error, attempt) }),
+      )
+      return this.whenRoutable$(b).pipe(
+        switchMap(() => attempt$),
+        map(({ owner, state }) => {
+          this.successors = this.successorList(owner, state.successors)
+          this.becomeJoined()
+          if (b !== owner && !this.isNeeded(b)) this.channels.close(b)
+        }),
+        // A failed join leaves the node as it was, ready for another try through another bootstrap.
+        tap({ error: () => this.abandonJoin(b) }),
+      )
+    })
+  }
+
+  /** The peer responsible for `key`, found by routing a request to it (starting at neighbour `through` if given). */
+  lookup$(key: number, through?: number): Observable<LookupResult> {
+    return this.rpc
+      .call$(
+        (conn) => {
+          const frame = {
+            type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0,
+            payload: encodeRingMessage({ op: RingOp.FindSuccessor, via: this.replyVia() }),
+          }
+          return through === undefined ? this.router.send(frame) : this.router.sendThrough(through, frame)
+        },
+        this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', `lookup of ${formatId(key)}`,
+      )
+      .pipe(map(({ frame, message }) => ({ owner: frame.source, hops: message.op === RingOp.Found ? message.hops : 0 })))
+  }
+
+  /** Refreshes one finger row: looks up its start and opens a channel to the owner. Emits the row's state after. */
+  updateFinger$(row: number): Observable<FingerUpdate> {
+    return defer(() => {
+      const start = fingerStart(this.id, row)
+      const previous = this.fingerTable.get(row)
+      const owner$ =
+        this.successors.length > 0 && betweenRightInclusive(start, this.id, this.successor)
+          ? of({ owner: this.successor, hops: 0 })
+          : this.lookup$(start)
+      return owner$.pipe(
+        switchMap(({ owner }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner), of(owner)))),
+        filter((owner): owner is number => typeof owner === 'number'),
+        take(1),
+        map((owner) => {
+          const update = owner === this.id ? this.fingerTable.delete(row) : this.fingerTable.set(row, owner)
+          const now = this.fingerTable.get(row)
+          return update ?? { row, id: now === undefined ? null : formatId(now), previous: previous === undefined ? null : formatId(previous) }
+        }),
+      )
+    })
+  }
+
+  /** Refreshes every row worth keeping for the ring's estimated size; emits each row's state. */
+  updateFingerTable$(): Observable<FingerUpdate> {
+    return defer(() => {
+      const rows = this.chosenRows()
+      this.fingerTable.retain(rows)
+      return from(rows).pipe(mergeMap((row) => this.updateFinger$(row).pipe(catchError(() => EMPTY)), 4))
+    })
+  }
+
+  /** One stabilize round (also run by the timer): check predecessor, confirm successor, adopt a closer one, notify. */
+  stabilize(): void {
+    if (!this.joined || this.stabilizing) return
+    this.checkPredecessor()
+    if (this.predecessor === null || ++this.rounds % SELF_CHECK_EVERY === 0) this.checkOwnId()
+    const closer = this.closestRoutableAfterSelf()
+    if (closer !== null && (this.successors.length === 0 || betweenOpen(closer, this.id, this.successors[0]))) {
+      // A peer we already talk to sits between us and our successor: it is the better successor.
+      this.successors = this.successorList(closer, this.successors)
+    }
+    const s = this.successors[0]
+    if (s === undefined) {
+      if (this.predecessor !== null) this.successors = [this.predecessor]
+      return
+    }
+    this.stabilizing = true
+    const done = () => (this.stabilizing = false)
+    const round$ = concat(this.signalling.ensureChannel$(s), defer(() => this.getState$(s))).pipe(
+      filter((state): state is { predecessor: number | null; successors: number[] } => typeof state === 'object' && state !== null),
+      take(1),
+      switchMap((state) => {
+        this.successors = this.successorList(s, state.successors)
+        const x = state.predecessor
+        if (x === null || x === this.id || !betweenOpen(x, this.id, s)) return of(s)
+        // Someone joined between us and our successor: it becomes our successor
+        // once we reach it, through our successor, which has a channel to it.
+        return concat(this.signalling.ensureChannel$(x, s), of(x)).pipe(
+          filter((id): id is number => typeof id === 'number'),
+          tap((x) => (this.successors = this.successorList(x, this.successors))),
+          catchError(() => of(s)),
+        )
+      }),
+    )
+    this.subscriptions.add(
+      round$.subscribe({
+        next: (successor) => this.sendRing(successor, { op: RingOp.Notify }),
+        error: () => {
+          this.dropSuccessor(s)
+          done()
+        },
+        complete: done,
+      }),
+    )
+  }
+
+  /** One fix-fingers tick (also run by the timer): refresh the next row, round-robin. */
+  fixNextFinger(): void {
+    if (!this.joined) return
+    const rows = this.chosenRows()
+    this.fingerTable.retain(rows)
+    const row = rows[this.nextFingerIndex++ % rows.length]
+    this.subscriptions.add(this.updateFinger$(row).subscribe({ error: () => undefined }))
+  }
+
+  snapshot(): RingSnapshot {
+    return {
+      id: formatId(this.id),
+      joined: this.joined,
+      predecessor: this.predecessor === null ? null : formatId(this.predecessor),
+      successors: this.successors.map(formatId),
+      fingers: this.fingerTable.rows().map((row) => ({ row, id: formatId(this.fingerTable.get(row)!) })),
+      channels: this.channels.size,
+    }
+  }
+
+  /** Leaves without notice to anyone (a tab closing): every channel closes. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.joined = false
+    this.subscriptions.unsubscribe()
+    this.signalling.close()
+    this.rpc.close()
+    this.router.close()
+    this.channels.closeAll()
+    this.fingerTable.complete()
+    this.hellos.complete()
+  }
+
+  private view(): RoutingView {
+    const successor = this.successors[0]
+    return {
+      self: this.id,
+      joined: this.joined,
+      predecessor: this.predecessor,
+      successor: successor !== undefined && this.channels.isRoutable(successor) ? successor : null,
+      alone: successor === undefined && this.predecessor === null,
+    }
+  }
+
+  private becomeJoined(): void {
+    this.joined = true
+    this.bootstrap = null
+    for (const remote of this.channels.remotes()) this.sendRing(remote, { op: RingOp.Hello, joined: true })
+    const jitter = () => Math.floor(this.random() * this.timing.stabilizeMs)
+    this.subscriptions.add(timer(jitter(), this.timing.stabilizeMs, this.scheduler).subscribe(() => this.stabilize()))
+    this.subscriptions.add(timer(jitter(), this.timing.fixFingersMs, this.scheduler).subscribe(() => this.fixNextFinger()))
+  }
+
+  /**
+   * Routing by id reaches us only once our predecessor points at us. Until
+   * then (joining, or joined but not yet notified), answers must come through
+   * a neighbour that can reach us directly: the bootstrap, then our successor.
+   */
+  private replyVia(): number | null {
+    if (!this.joined) return this.bootstrap
+    if (this.predecessor !== null) return null
+    const s = this.successors[0]
+    return s !== undefined && this.channels.has(s) ? s : null
+  }
+
+  private abandonJoin(bootstrap: number): void {
+    if (this.joined) return
+    this.bootstrap = null
+    this.successors = []
+    this.channels.close(bootstrap)
+  }
+
+  private joinRetryDelay$(error: unknown, attempt: number): Observable<unknown> {
+    if (isExplorerError(error, 'JOIN_FAILED') || this.closed) return throwError(() => error)
+    const backoff = this.timing.stabilizeMs * 2 ** (attempt - 1)
+    return timer(backoff + Math.floor(this.random() * backoff), this.scheduler)
+  }
+
+  private chosenRows(): number[] {
+    return this.fingerTable.chooseRows(estimateRingSize(this.id, this.successors))
+  }
+
+  /** The successor list from our successor's: it, then its list, without us or repeats, r long. */
+  private successorList(first: number, rest: readonly number[]): number[] {
+    const list = [first]
+    for (const id of rest) {
+      if (list.length >= this.r) break
+      if (id !== this.id && !list.includes(id)) list.push(id)
+    }
+    return list
+  }
+
+  /**
+   * Plain stabilize cannot repair a ring that has split into interleaved
+   * chains (each consistent on its own). Looking up our own id through a
+   * neighbour shows who the ring thinks owns it: if not us, that peer is a
+   * closer successor than ours, and we are its predecessor. Adopting and
+   * notifying it merges the chains.
+   */
+  private checkOwnId(): void {
+    const neighbours = this.channels.routing.list().filter((id) => id !== this.successors[0])
+    if (neighbours.length === 0) return
+    const through = neighbours[Math.floor(this.random() * neighbours.length)]
+    const check$ = this.lookup$(this.id, through).pipe(
+      filter(({ owner }) => owner !== this.id && (this.successors.length === 0 || betweenOpen(owner, this.id, this.successors[0]))),
+      switchMap(({ owner }) => concat(this.signalling.ensureChannel$(owner), of(owner))),
+      filter((owner): owner is number => typeof owner === 'number'),
+    )
+    this.subscriptions.add(
+      check$.subscribe({
+        next: (owner) => {
+          if (this.successors.length === 0 || betweenOpen(owner, this.id, this.successors[0])) this.successors = this.successorList(owner, this.successors)
+          this.sendRing(owner, { op: RingOp.Notify })
+        },
+        error: () => undefined,
+      }),
+    )
+  }
+
+  private checkPredecessor(): void {
+    const p = this.predecessor
+    if (p === null) return
+    // Our predecessor stabilizes against us every round; silence for three rounds means it is gone.
+    const silentFor = this.scheduler.now() - this.predecessorHeardAt
+    if (!this.channels.has(p) || silentFor > 3 * this.timing.stabilizeMs + this.timing.rpcTimeoutMs) this.predecessor = null
+  }
+
+  private dropSuccessor(s: number): void {
+    this.successors = this.successors.filter((id) => id !== s)
+    this.channels.close(s)
+    this.fingerTable.forget(s)
+    if (this.successors.length === 0) {
+      // Every listed successor is gone: start again from the closest peer we still reach; stabilize walks back from there.
+      const next = this.closestRoutableAfterSelf()
+      if (next !== null) this.successors = [next]
+    }
+  }
+
+  private closestRoutableAfterSelf(): number | null {
+    const ids = this.channels.routing.list()
+    if (ids.length === 0) return null
+    let best = ids[0]
+    for (const id of ids) if (betweenOpen(id, this.id, best)) best = id
+    return best
+  }
+
+  private getState$(remote: number): Observable<{ predecessor: number | null; successors: number[] }> {
+    return this.rpc
+      .call$(
+        (conn) => this.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.GetState }) }),
+        this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', `stabilize with ${formatId(remote)}`,
+      )
+      .pipe(
+        map(({ message }) => {
+          if (message.op !== RingOp.State) throw new ExplorerError('BAD_FRAME', 'expected a state reply')
+          return { predecessor: message.predecessor, successors: message.successors }
+        }),
+      )
+  }
+
+  private whenRoutable$(remote: number): Observable<unknown> {
+    return defer(() =>
+      this.channels.isRoutable(remote) ? of(remote) : this.hellos.pipe(filter((id) => id === remote), take(1)),
+    ).pipe(withTimeout(this.timing.rpcTimeoutMs, this.scheduler, () => new ExplorerError('JOIN_FAILED', `bootstrap peer ${formatId(remote)} is not in a ring`)))
+  }
+
+  private sendRing(remote: number, message: RingMessage, conn = 0): void {
+    this.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: encodeRingMessage(message) })
+  }
+
+  private onRingFrame(frame: LocalFrame): void {
+    let message: RingMessage
+    try {
+      message = decodeRingMessage(frame.payload)
+    } catch {
+      this.router.stats.dropped.BAD_FRAME++
+      return
+    }
+    switch (message.op) {
+      case RingOp.FindSuccessor:
+        if (!this.joined || frame.unreachable) return
+        this.router.reply(frame.source, message.via, {
+          type: FrameType.Ring, conn: frame.conn, seq: 0,
+          payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: this.predecessor, successors: this.successors }),
+        })
+        return
+      case RingOp.Found:
+      case RingOp.State:
+        this.rpc.resolve(frame.conn, { frame, message })
+        return
+      case RingOp.GetState:
+        if (!this.joined || frame.from !== frame.source) return
+        if (frame.source === this.predecessor) this.predecessorHeardAt = this.scheduler.now()
+        this.sendRing(frame.source, { op: RingOp.State, predecessor: this.predecessor, successors: this.successors }, frame.conn)
+        return
+      case RingOp.Notify:
+        if (frame.from === frame.source) this.onNotify(frame.source)
+        return
+      case RingOp.Hello:
+        if (frame.from !== frame.source) return
+        this.channels.setRoutable(frame.source, message.joined)
+        if (message.joined) this.hellos.next(frame.source)
+        return
+    }
+  }
+
+  private onNotify(candidate: number): void {
+    if (!this.joined || candidate === this.id) return
+    const p = this.predecessor
+    if (p === null || !this.channels.has(p) || betweenOpen(candidate, p, this.id)) {
+      this.predecessor = candidate
+    }
+    if (candidate === this.predecessor) this.predecessorHeardAt = this.scheduler.now()
+    // A lone peer's first partner is both its predecessor and successor.
+    if (this.successors.length === 0) this.successors = [candidate]
+  }
+
+  private onPeerEvent(event: PeerEvent): void {
+    if (event.type === 'up') {
+      this.sendRing(event.peer, { op: RingOp.Hello, joined: this.joined })
+      this.pruneChannels()
+      return
+    }
+    if (this.predecessor === event.peer) this.predecessor = null
+    this.fingerTable.forget(event.peer)
+  }
+
+  private isNeeded(peer: number): boolean {
+    return peer === this.predecessor || peer === this.successors[0] || peer === this.bootstrap || this.fingerTable.has(peer)
+  }
+
+  /**
+   * Over the channel budget: close the least recently used channels we do not
+   * need ourselves. Channels are shared with the remote, which may route
+   * through them, so they are reclaimed only under pressure, never eagerly.
+   */
+  private pruneChannels(): void {
+    let excess = this.channels.size - this.maxChannels
+    if (excess <= 0) return
+    // A peer still joining through us holds a channel that is not routable
+    // yet: leave it its join time, or a burst of joiners would starve each other.
+    const graceUntil = this.scheduler.now() - 2 * this.timing.connectTimeoutMs
+    const spare = this.channels
+      .remotes()
+      .filter((id) => !this.isNeeded(id) && (this.channels.isRoutable(id) || (this.channels.openedAt(id) ?? 0) < graceUntil))
+      .sort((a, b) => (this.channels.lastUsed(a) ?? 0) - (this.channels.lastUsed(b) ?? 0))
+    for (const id of spare) {
+      if (excess-- <= 0) break
+      this.channels.close(id)
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ExplorerError('CLOSED', 'this ring node is closed')
+  }
+}

@@ -1,0 +1,41 @@
+import type { SchedulerLike } from 'rxjs'
+import type { Transport } from '../transport/types'
+
+export interface RingTimingOptions {
+  /** Period of stabilize (and check-predecessor): one "round". */
+  stabilizeMs: number
+  /** Period of fix-fingers; each tick refreshes one row, round-robin. */
+  fixFingersMs: number
+  /** How long a ring RPC (lookup, stabilize) may take before it counts as failed. */
+  rpcTimeoutMs: number
+  /** How long setting up one channel through the overlay may take. */
+  connectTimeoutMs: number
+}
+
+export interface RingOptions extends Partial<RingTimingOptions> {
+  id: number
+  transport: Transport
+  /** Timers run here: virtual time in tests and simulation. Default: rxjs asyncScheduler. */
+  scheduler?: SchedulerLike
+  /** Seedable randomness for jitter and ids of requests. Default Math.random. */
+  random?: () => number
+  /** Finger channels kept at most (default 16: browsers are constrained). */
+  maxFingers?: number
+  /** Successor list length r (default 16 ≥ log2 of 65,536 peers). */
+  successors?: number
+  /** Direct channels kept at most; the least recently used ones we do not need go first. */
+  maxChannels?: number
+  /** Channel set-ups in progress at most (ours and others'): bounds what strangers can make us hold. */
+  maxSignalSessions?: number
+}
+
+export const RING_DEFAULTS = {
+  maxFingers: 16,
+  successors: 16,
+  maxChannels: 64,
+  maxSignalSessions: 64,
+  stabilizeMs: 1000,
+  fixFingersMs: 500,
+  rpcTimeoutMs: 4000,
+  connectTimeoutMs: 15_000,
+} as const

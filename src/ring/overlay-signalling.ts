@@ -1,0 +1,235 @@
+import { Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, of, throwError, timer } from 'rxjs'
+import { ExplorerError } from '../errors'
+import { withTimeout } from '../operators'
+import { formatId, isIdString, parseId } from '../ids'
+import type { ChannelSet } from '../router/channel-set'
+import type { LocalFrame, Router } from '../router/router'
+import type { Channel, SignalPort, Transport } from '../transport/types'
+import { FrameType } from '../wire/frame'
+
+/** What travels in a Signal frame's payload (JSON: SDP is text anyway). */
+interface Envelope {
+  /** A transport signal (offer, answer, candidate). */
+  s?: unknown
+  /** The sender is still joining: answer it through this neighbour of it. */
+  via?: string
+  /** The receiver gives up this session (glare lost, no such peer, overloaded). */
+  abort?: 'glare' | 'unreachable' | 'busy'
+  /** With abort 'unreachable': the id that no peer has (the sender of the abort is its owner). */
+  gone?: string
+}
+
+interface Session {
+  remote: number
+  conn: number
+  /** Where the remote wants its answers relayed (it is not routable by id yet), or null. */
+  via: number | null
+  /** A neighbour of both ends that carries this session's signals both ways, or null to route by id. */
+  relay: number | null
+  signals: Subject<unknown>
+  subscription: Subscription
+}
+
+export interface OverlaySignallingOptions {
+  connectTimeoutMs: number
+  maxSessions: number
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/**
+ * Opens channels to peers by carrying the transport's signalling inside
+ * routed Signal frames: after joining, no server is involved. Each attempt is
+ * a session keyed by (remote, conn); the initiator picks conn.
+ */
+export class OverlaySignalling {
+  private readonly sessions = new Map<string, Session>()
+  private readonly pending = new Map<number, ReplaySubject<void>>()
+  private readonly subscription: Subscription
+  private nextConn: number
+
+  constructor(
+    private readonly self: number,
+    private readonly transport: Transport,
+    private readonly router: Router,
+    private readonly channels: ChannelSet,
+    private readonly scheduler: SchedulerLike,
+    private readonly options: OverlaySignallingOptions,
+    /** Our bootstrap neighbour while we are joining (replies come through it), else null. */
+    private readonly via: () => number | null,
+    random: () => number,
+  ) {
+    this.nextConn = Math.floor(random() * 0xffffffff) >>> 0
+    this.subscription = router.frames$(FrameType.Signal).subscribe((frame) => this.onFrame(frame))
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size
+  }
+
+  /**
+   * Completes once a channel to `remote` is open: at once if one is, else
+   * after signalling through the overlay, routed by id or, when `relay` is
+   * given (a neighbour with a channel to `remote`), through that neighbour,
+   * which does not depend on routing being right.
+   */
+  ensureChannel$(remote: number, relay: number | null = null): Observable<void> {
+    return defer(() => {
+      if (this.channels.has(remote)) return of(undefined)
+      if (remote === this.self) return throwError(() => new ExplorerError('SIGNAL_FAILED', 'a peer cannot open a channel to itself'))
+      let done = this.pending.get(remote)
+      if (!done) {
+        done = new ReplaySubject<void>(1)
+        this.pending.set(remote, done)
+        this.initiate(remote, relay !== null && this.channels.has(relay) ? relay : null)
+      }
+      // The attempt has timers of its own; this one also covers a glare we lost and the winner never finishing.
+      return done.pipe(withTimeout(this.options.connectTimeoutMs * 2, this.scheduler, () => new ExplorerError('SIGNAL_FAILED', `no channel to ${formatId(remote)}`)))
+    })
+  }
+
+  close(): void {
+    this.subscription.unsubscribe()
+    for (const session of [...this.sessions.values()]) this.endSession(session)
+    for (const done of this.pending.values()) done.error(new ExplorerError('CLOSED', 'the explorer closed'))
+    this.pending.clear()
+  }
+
+  private initiate(remote: number, relay: number | null): void {
+    if (this.sessions.size >= this.options.maxSessions) {
+      this.settle(remote, new ExplorerError('SIGNAL_FAILED', 'too many channel set-ups in progress'))
+      return
+    }
+    this.nextConn = (this.nextConn + 1) >>> 0
+    const session = this.openSession(remote, this.nextConn, relay)
+    session.relay = relay
+    session.subscription.add(
+      this.transport.connect(remote, this.portFor(session)).subscribe({
+        next: (channel) => this.adopt(session, channel, this.self),
+        error: (error) => {
+          this.endSession(session)
+          this.settle(remote, error)
+        },
+      }),
+    )
+  }
+
+  private onFrame(frame: LocalFrame): void {
+    const envelope = parseEnvelope(frame.payload)
+    if (!envelope) return
+    if (frame.unreachable) {
+      // Addressed to a peer that does not exist: we own its id, so tell the sender at once.
+      if (envelope.s !== undefined) this.sendEnvelope(frame.source, frame.conn, viaOf(envelope), { abort: 'unreachable', gone: formatId(frame.dest) })
+      return
+    }
+    const remote = envelope.abort === 'unreachable' && envelope.gone !== undefined ? parseId(envelope.gone) : frame.source
+    const session = this.sessions.get(sessionKey(remote, frame.conn))
+    if (session) {
+      if (envelope.abort) {
+        this.endSession(session)
+        if (envelope.abort !== 'glare') this.settle(session.remote, new ExplorerError(envelope.abort === 'unreachable' ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(session.remote)} ${envelope.abort === 'unreachable' ? 'does not exist' : 'is busy'}`))
+        return
+      }
+      if (envelope.s !== undefined) session.signals.next(envelope.s)
+      return
+    }
+    if (envelope.s === undefined) return
+    this.answer(frame.source, frame.conn, viaOf(envelope), envelope.s)
+  }
+
+  private answer(remote: number, conn: number, via: number | null, firstSignal: unknown): void {
+    if (this.sessions.size >= this.options.maxSessions) {
+      this.sendEnvelope(remote, conn, via, { abort: 'busy' })
+      return
+    }
+    if (this.pending.has(remote)) {
+      // Glare: both ends dial at once. The lower id's attempt wins on both ends.
+      if (this.self < remote) {
+        this.sendEnvelope(remote, conn, via, { abort: 'glare' })
+        return
+      }
+      for (const session of [...this.sessions.values()]) if (session.remote === remote) this.endSession(session)
+    }
+    // A peer dials us only when it has no channel to us: any we still hold is dead.
+    if (this.channels.has(remote)) this.channels.close(remote)
+    const session = this.openSession(remote, conn, via)
+    session.signals.next(firstSignal)
+    session.subscription.add(
+      this.transport.accept(remote, this.portFor(session)).subscribe({
+        next: (channel) => this.adopt(session, channel, remote),
+        error: () => this.endSession(session),
+      }),
+    )
+  }
+
+  private openSession(remote: number, conn: number, via: number | null): Session {
+    const session: Session = { remote, conn, via, relay: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription() }
+    this.sessions.set(sessionKey(remote, conn), session)
+    session.subscription.add(
+      timer(this.options.connectTimeoutMs, this.scheduler).subscribe(() => {
+        this.endSession(session)
+        this.settle(remote, new ExplorerError('SIGNAL_FAILED', `channel set-up with ${formatId(remote)} timed out`))
+      }),
+    )
+    return session
+  }
+
+  private portFor(session: Session): SignalPort {
+    return {
+      signals$: session.signals.asObservable(),
+      send: (signal) => this.sendEnvelope(session.remote, session.conn, session.relay ?? session.via, { s: signal }, session.relay),
+    }
+  }
+
+  private adopt(session: Session, channel: Channel, initiator: number): void {
+    this.endSession(session)
+    this.channels.add(channel, initiator)
+    this.settle(session.remote, this.channels.has(session.remote) ? null : new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
+  }
+
+  /** Ends a pending ensureChannel$: success whenever a channel is open by now, whoever dialled. */
+  private settle(remote: number, error: unknown): void {
+    const done = this.pending.get(remote)
+    if (!done) return
+    this.pending.delete(remote)
+    if (this.channels.has(remote)) {
+      done.next()
+      done.complete()
+    } else {
+      done.error(error)
+    }
+  }
+
+  private endSession(session: Session): void {
+    if (this.sessions.get(sessionKey(session.remote, session.conn)) !== session) return
+    this.sessions.delete(sessionKey(session.remote, session.conn))
+    session.subscription.unsubscribe()
+    session.signals.complete()
+  }
+
+  private sendEnvelope(to: number, conn: number, replyVia: number | null, body: Envelope, relay: number | null = null): void {
+    const ownVia = relay ?? this.via()
+    const envelope: Envelope = ownVia === null ? body : { ...body, via: formatId(ownVia) }
+    const payload = encoder.encode(JSON.stringify(envelope))
+    this.router.reply(to, replyVia, { type: FrameType.Signal, conn, seq: 0, payload })
+  }
+}
+
+const sessionKey = (remote: number, conn: number) => `${remote}:${conn}`
+
+const viaOf = (envelope: Envelope): number | null => (envelope.via !== undefined ? parseId(envelope.via) : null)
+
+function parseEnvelope(payload: Uint8Array): Envelope | null {
+  try {
+    const value: unknown = JSON.parse(decoder.decode(payload))
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+    const envelope = value as Envelope
+    if (envelope.via !== undefined && !isIdString(envelope.via)) return null
+    if (envelope.gone !== undefined && !isIdString(envelope.gone)) return null
+    if (envelope.abort !== undefined && !['glare', 'unreachable', 'busy'].includes(envelope.abort)) return null
+    return envelope
+  } catch {
+    return null
+  }
+}

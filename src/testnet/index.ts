@@ -1,0 +1,3 @@
+export { createTestnet, type Testnet, type TestnetOptions } from './testnet'
+export { RingOracle } from './oracle'
+export { seededRandom, randomRingId } from './random'

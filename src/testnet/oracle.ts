@@ -1,0 +1,54 @@
+import { fingerStart } from '../ids'
+import { lowerBound } from '../router/routing-table'
+import type { RingNode } from '../ring/node'
+
+/**
+ * The global truth a simulation checks the peers against: who owns which key
+ * among the live peers. No peer ever sees this.
+ */
+export class RingOracle {
+  private readonly ids: number[]
+
+  constructor(live: Iterable<number>) {
+    this.ids = [...live].sort((a, b) => a - b)
+  }
+
+  /** The live peer responsible for `key`: the first id at or after it, wrapping. */
+  owner(key: number): number {
+    const i = lowerBound(this.ids, key)
+    return this.ids[i % this.ids.length]
+  }
+
+  successorOf(id: number): number {
+    const i = lowerBound(this.ids, id)
+    return this.ids[(i + 1) % this.ids.length]
+  }
+
+  predecessorOf(id: number): number {
+    const i = lowerBound(this.ids, id)
+    return this.ids[(i - 1 + this.ids.length) % this.ids.length]
+  }
+
+  /** Every peer's successor and predecessor are the true ones. */
+  ringCorrect(nodes: Iterable<RingNode>): boolean {
+    for (const node of nodes) {
+      if (!node.joined) return false
+      if (this.ids.length === 1) continue
+      if (node.successor !== this.successorOf(node.id) || node.predecessor !== this.predecessorOf(node.id)) return false
+    }
+    return true
+  }
+
+  /** Fraction of finger entries pointing at the true successor of their start (1 when there are none). */
+  fingersCorrect(nodes: Iterable<RingNode>): number {
+    let total = 0
+    let right = 0
+    for (const node of nodes) {
+      for (const row of node.fingerTable.rows()) {
+        total++
+        if (node.fingerTable.get(row) === this.owner(fingerStart(node.id, row))) right++
+      }
+    }
+    return total === 0 ? 1 : right / total
+  }
+}

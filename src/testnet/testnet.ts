@@ -1,0 +1,160 @@
+import { ReplaySubject, firstValueFrom } from 'rxjs'
+import { RingNode } from '../ring/node'
+import type { RingOptions } from '../ring/options'
+import { VirtualScheduler } from '../scheduler/virtual-scheduler'
+import { MemoryNetwork } from '../transport/memory'
+import type { Channel, SignalPort, Transport } from '../transport/types'
+import { RingOracle } from './oracle'
+import { randomRingId, seededRandom } from './random'
+
+export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random'> {
+  /** Seed for ids, jitter, join times and loss: the same seed replays the same run. */
+  seed?: number
+  /** One-way link latency in ms (default 1). */
+  latencyMs?: number
+  lossRate?: number
+  /** How long after a crash its neighbours' channels close (default 1000 ms: WebRTC notices a dead peer in seconds). */
+  failureDetectionMs?: number
+  /** Joins start at uniformly random times within this window (default 10 s): concurrent, not all in one instant. */
+  joinWindowMs?: number
+  /** Give up waiting for convergence after this much virtual time (default 600 s). */
+  maxConvergeMs?: number
+  /**
+   * Who a newcomer joins through. 'registry' (default) does what the
+   * signalling server does: hands it the closest joined successor of its id.
+   * 'first' sends every newcomer through the first peer.
+   */
+  bootstrap?: 'registry' | 'first'
+}
+
+export interface Testnet {
+  readonly scheduler: VirtualScheduler
+  readonly network: MemoryNetwork
+  readonly random: () => number
+  /** Live peers by id. */
+  readonly nodes: Map<number, RingNode>
+  oracle(): RingOracle
+  /** Advances virtual time one stabilize period at a time until the ring and fingers are right. Returns the rounds taken, or -1. */
+  converge(maxMs?: number): number
+  /** A new peer joins through a random live peer. */
+  addPeer(id?: number): RingNode
+  /** Peers vanish without warning (no leave): their neighbours notice when channels fail. */
+  crash(ids: Iterable<number>): void
+  /** Runs a lookup from `from` in virtual time. */
+  lookup(from: RingNode, key: number): Promise<{ owner: number; hops: number }>
+  close(): void
+}
+
+const MAX_JOIN_ROUNDS = 10
+
+/** Builds an n-peer ring on the in-memory transport, in virtual time: every peer joins through the first. */
+export function createTestnet(n: number, options: TestnetOptions = {}): Testnet {
+  const random = seededRandom(options.seed ?? 1)
+  const scheduler = new VirtualScheduler()
+  const network = new MemoryNetwork({
+    scheduler,
+    latencyMs: options.latencyMs ?? 1,
+    lossRate: options.lossRate ?? 0,
+    random,
+    failureDetectionMs: options.failureDetectionMs ?? 1000,
+  })
+  const stabilizeMs = options.stabilizeMs ?? 1000
+  const nodes = new Map<number, RingNode>()
+
+  const makeNode = (id: number) => {
+    const node = new RingNode({ ...options, id, transport: network.transport(id), scheduler, random })
+    nodes.set(id, node)
+    return node
+  }
+  const freshId = () => {
+    let id = randomRingId(random)
+    while (nodes.has(id)) id = randomRingId(random)
+    return id
+  }
+
+  // Like a real client: a join that fails is tried again through the bootstrap after a while.
+  const joinThrough = (node: RingNode, bootstrap: RingNode, attempt = 1) => {
+    if (!nodes.has(node.id) || !nodes.has(bootstrap.id)) return
+    const retry = () => {
+      if (attempt < MAX_JOIN_ROUNDS) scheduler.schedule(() => joinThrough(node, bootstrapFor(node.id), attempt + 1), stabilizeMs * (5 + Math.floor(random() * 5)))
+    }
+    const channel = rendezvous(network.transport(node.id), node.id, network.transport(bootstrap.id), bootstrap)
+    channel.subscribe({ next: (ch) => node.join$(ch).subscribe({ error: (e) => { if (process.env.DEBUG_JOIN) console.error('join failed', e.message); retry() } }), error: retry })
+  }
+
+  const first = makeNode(freshId())
+  first.create()
+  const bootstrapFor = (id: number): RingNode => {
+    if (options.bootstrap === 'first') return first
+    // Peers report their ring state to the server; it offers those already
+    // integrated (someone points at them), as a joiner can only be answered through those.
+    const joined = [...nodes.values()].filter((x) => x.joined && x.predecessor !== null)
+    if (joined.length === 0) return first
+    return nodes.get(new RingOracle(joined.map((x) => x.id)).owner(id))!
+  }
+  const joinWindowMs = options.joinWindowMs ?? 10_000
+  for (let i = 1; i < n; i++) {
+    const node = makeNode(freshId())
+    scheduler.schedule(() => joinThrough(node, bootstrapFor(node.id)), Math.floor(random() * joinWindowMs))
+  }
+
+  const testnet: Testnet = {
+    scheduler,
+    network,
+    random,
+    nodes,
+    oracle: () => new RingOracle(nodes.keys()),
+    converge(maxMs = options.maxConvergeMs ?? 600_000) {
+      const deadline = scheduler.now() + maxMs
+      let rounds = 0
+      while (scheduler.now() < deadline) {
+        const oracle = testnet.oracle()
+        if (oracle.ringCorrect(nodes.values()) && oracle.fingersCorrect(nodes.values()) === 1) return rounds
+        scheduler.advanceBy(stabilizeMs)
+        rounds++
+      }
+      return -1
+    },
+    addPeer(id = freshId()) {
+      const bootstrap = bootstrapFor(id)
+      const node = makeNode(id)
+      joinThrough(node, bootstrap)
+      return node
+    },
+    crash(ids) {
+      for (const id of ids) {
+        const node = nodes.get(id)
+        if (!node) continue
+        nodes.delete(id)
+        network.crash(id)
+        node.close()
+      }
+    },
+    async lookup(from, key) {
+      const result = firstValueFrom(from.lookup$(key))
+      scheduler.advanceBy((options.rpcTimeoutMs ?? 4000) + 1)
+      return result
+    },
+    close() {
+      for (const node of nodes.values()) node.close()
+      nodes.clear()
+      scheduler.flush({ maxTime: scheduler.now() + 60_000 })
+    },
+  }
+  return testnet
+}
+
+/**
+ * What the signalling server does at join, in process: a pair of signal
+ * pipes between a newcomer and its bootstrap peer. Emits the newcomer's channel.
+ */
+function rendezvous(joiner: Transport, joinerId: number, host: Transport, hostNode: RingNode): ReplaySubject<Channel> {
+  const toHost = new ReplaySubject<unknown>()
+  const toJoiner = new ReplaySubject<unknown>()
+  const joinerPort: SignalPort = { signals$: toJoiner, send: (s) => toHost.next(s) }
+  const hostPort: SignalPort = { signals$: toHost, send: (s) => toJoiner.next(s) }
+  const result = new ReplaySubject<Channel>(1)
+  joiner.connect(hostNode.id, joinerPort).subscribe({ next: (ch) => result.next(ch), error: (e) => result.error(e) })
+  host.accept(joinerId, hostPort).subscribe({ next: (ch) => hostNode.channels.add(ch, joinerId), error: () => undefined })
+  return result
+}
