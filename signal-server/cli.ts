@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { createSignalServer } from './server'
+import { registerDashboard } from './dashboard'
 
 const USAGE = `Usage: sig-server [--port N] [--host H]
 
 Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
-/metrics and /ring over HTTP).
+/metrics, /ring and the live ring dashboard at / over HTTP).
 
 Options:
   -p, --port N    TCP port (default: $PORT or 9000; 0 picks a free one)
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const port = parsePort(values.port ?? process.env.PORT ?? '9000')
   const host = values.host ?? process.env.HOST ?? '0.0.0.0'
 
-  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
+  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard })
   await app.listen({ port, host })
   const address = app.server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
