@@ -7,7 +7,7 @@ import { bytesToId, writeId } from '../ids'
  * Request and reply share the frame's `conn` field as correlation id.
  */
 export enum RingOp {
-  /** Routed to the owner of the frame's dest key. `via` set while the asker is not yet in the ring. */
+  /** Routed (traced) to the owner of the frame's dest key; answered back along the path. */
   FindSuccessor = 1,
   /** The owner's answer: itself, its predecessor and successors, and the hops the request took. */
   Found = 2,
@@ -21,7 +21,7 @@ export enum RingOp {
 }
 
 export type RingMessage =
-  | { op: RingOp.FindSuccessor; via: number | null }
+  | { op: RingOp.FindSuccessor }
   | { op: RingOp.Found; hops: number; predecessor: number | null; successors: number[] }
   | { op: RingOp.GetState }
   | { op: RingOp.State; predecessor: number | null; successors: number[] }
@@ -33,12 +33,11 @@ export const MAX_LISTED_SUCCESSORS = 64
 
 export function encodeRingMessage(message: RingMessage): Uint8Array {
   switch (message.op) {
-    case RingOp.FindSuccessor:
-      return withOptionalId([message.op], message.via)
     case RingOp.Found:
       return withSuccessors(withOptionalId([message.op, message.hops], message.predecessor), message.successors)
     case RingOp.State:
       return withSuccessors(withOptionalId([message.op], message.predecessor), message.successors)
+    case RingOp.FindSuccessor:
     case RingOp.GetState:
     case RingOp.Notify:
       return Uint8Array.of(message.op)
@@ -52,9 +51,6 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
   const op = reader.u8()
   let message: RingMessage
   switch (op) {
-    case RingOp.FindSuccessor:
-      message = { op, via: reader.optionalId() }
-      break
     case RingOp.Found: {
       const hops = reader.u8()
       message = { op, hops, predecessor: reader.optionalId(), successors: reader.ids() }
@@ -63,6 +59,7 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
     case RingOp.State:
       message = { op, predecessor: reader.optionalId(), successors: reader.ids() }
       break
+    case RingOp.FindSuccessor:
     case RingOp.GetState:
     case RingOp.Notify:
       message = { op }

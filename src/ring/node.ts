@@ -37,6 +37,9 @@ type Reply = { frame: LocalFrame; message: RingMessage }
 /** A join tries this many times to find and reach its successor before giving up. */
 const JOIN_ATTEMPTS = 6
 
+/** A settled finger table is refreshed at most this many times less often. */
+const FIX_FINGERS_MAX_BACKOFF = 8
+
 /** Rounds between checks that our own id routes to us (every round while we have no predecessor). */
 const SELF_CHECK_EVERY = 8
 
@@ -69,6 +72,9 @@ export class RingNode {
   private stabilizing = false
   private rounds = 0
   private nextFingerIndex = 0
+  private fingerBackoff = 1
+  private fingerSkip = 0
+  private fingerPassChanged = false
   private predecessorHeardAt = 0
   private closed = false
 
@@ -89,7 +95,6 @@ export class RingNode {
     this.signalling = new OverlaySignalling(
       this.id, options.transport, this.router, this.channels, this.scheduler,
       { connectTimeoutMs: this.timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions },
-      () => this.replyVia(),
       this.random,
     )
     this.fingerTable = new FingerTable(options.maxFingers ?? RING_DEFAULTS.maxFingers)
@@ -154,11 +159,8 @@ export class RingNode {
     return this.rpc
       .call$(
         (conn) => {
-          const frame = {
-            type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0,
-            payload: encodeRingMessage({ op: RingOp.FindSuccessor, via: this.replyVia() }),
-          }
-          return through === undefined ? this.router.send(frame) : this.router.sendThrough(through, frame)
+          const frame = { type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.FindSuccessor }) }
+          return through === undefined ? this.router.send(frame, true) : this.router.sendThrough(through, frame, true)
         },
         this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', `lookup of ${formatId(key)}`,
       )
@@ -170,10 +172,8 @@ export class RingNode {
     return defer(() => {
       const start = fingerStart(this.id, row)
       const previous = this.fingerTable.get(row)
-      const owner$ =
-        this.successors.length > 0 && betweenRightInclusive(start, this.id, this.successor)
-          ? of({ owner: this.successor, hops: 0 })
-          : this.lookup$(start)
+      const known = this.ownerFromSuccessorList(start)
+      const owner$ = known !== null ? of({ owner: known, hops: 0 }) : this.lookup$(start)
       return owner$.pipe(
         switchMap(({ owner }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner), of(owner)))),
         filter((owner): owner is number => typeof owner === 'number'),
@@ -185,6 +185,16 @@ export class RingNode {
         }),
       )
     })
+  }
+
+  /** The owner of `key` when it falls within our successor list's span (no lookup needed), else null. */
+  private ownerFromSuccessorList(key: number): number | null {
+    let from = this.id
+    for (const s of this.successors) {
+      if (betweenRightInclusive(key, from, s)) return s
+      from = s
+    }
+    return null
   }
 
   /** Refreshes every row worth keeping for the ring's estimated size; emits each row's state. */
@@ -241,13 +251,33 @@ export class RingNode {
     )
   }
 
-  /** One fix-fingers tick (also run by the timer): refresh the next row, round-robin. */
+  /**
+   * One fix-fingers tick (also run by the timer): refresh the next row,
+   * round-robin. After a whole pass that changed nothing, ticks are skipped
+   * more and more (up to FIX_FINGERS_MAX_BACKOFF): a settled ring costs little.
+   */
   fixNextFinger(): void {
     if (!this.joined) return
+    if (this.fingerSkip > 0) {
+      this.fingerSkip--
+      return
+    }
     const rows = this.chosenRows()
     this.fingerTable.retain(rows)
-    const row = rows[this.nextFingerIndex++ % rows.length]
-    this.subscriptions.add(this.updateFinger$(row).subscribe({ error: () => undefined }))
+    const index = this.nextFingerIndex++ % rows.length
+    if (index === 0) {
+      this.fingerBackoff = this.fingerPassChanged ? 1 : Math.min(this.fingerBackoff * 2, FIX_FINGERS_MAX_BACKOFF)
+      this.fingerPassChanged = false
+    }
+    this.fingerSkip = this.fingerBackoff - 1
+    this.subscriptions.add(
+      this.updateFinger$(rows[index]).subscribe({
+        next: (update) => {
+          if (update.id !== update.previous) this.fingerPassChanged = true
+        },
+        error: () => (this.fingerPassChanged = true),
+      }),
+    )
   }
 
   snapshot(): RingSnapshot {
@@ -295,18 +325,6 @@ export class RingNode {
     this.subscriptions.add(timer(jitter(), this.timing.fixFingersMs, this.scheduler).subscribe(() => this.fixNextFinger()))
   }
 
-  /**
-   * Routing by id reaches us only once our predecessor points at us. Until
-   * then (joining, or joined but not yet notified), answers must come through
-   * a neighbour that can reach us directly: the bootstrap, then our successor.
-   */
-  private replyVia(): number | null {
-    if (!this.joined) return this.bootstrap
-    if (this.predecessor !== null) return null
-    const s = this.successors[0]
-    return s !== undefined && this.channels.has(s) ? s : null
-  }
-
   private abandonJoin(bootstrap: number): void {
     if (this.joined) return
     this.bootstrap = null
@@ -346,7 +364,7 @@ export class RingNode {
     if (neighbours.length === 0) return
     const through = neighbours[Math.floor(this.random() * neighbours.length)]
     const check$ = this.lookup$(this.id, through).pipe(
-      filter(({ owner }) => owner !== this.id && (this.successors.length === 0 || betweenOpen(owner, this.id, this.successors[0]))),
+      filter(({ owner }) => owner !== this.id),
       switchMap(({ owner }) => concat(this.signalling.ensureChannel$(owner), of(owner))),
       filter((owner): owner is number => typeof owner === 'number'),
     )
@@ -354,6 +372,7 @@ export class RingNode {
       check$.subscribe({
         next: (owner) => {
           if (this.successors.length === 0 || betweenOpen(owner, this.id, this.successors[0])) this.successors = this.successorList(owner, this.successors)
+          // We sit between the owner and its predecessor: telling it lets its predecessor find us.
           this.sendRing(owner, { op: RingOp.Notify })
         },
         error: () => undefined,
@@ -423,7 +442,7 @@ export class RingNode {
     switch (message.op) {
       case RingOp.FindSuccessor:
         if (!this.joined || frame.unreachable) return
-        this.router.reply(frame.source, message.via, {
+        this.router.reply(frame, {
           type: FrameType.Ring, conn: frame.conn, seq: 0,
           payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: this.predecessor, successors: this.successors }),
         })

@@ -35,7 +35,7 @@ export const RING_DEFAULTS = {
   maxChannels: 64,
   maxSignalSessions: 64,
   stabilizeMs: 1000,
-  fixFingersMs: 500,
+  fixFingersMs: 1000,
   rpcTimeoutMs: 4000,
   connectTimeoutMs: 15_000,
 } as const

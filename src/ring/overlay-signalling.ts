@@ -1,18 +1,16 @@
 import { Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, of, throwError, timer } from 'rxjs'
 import { ExplorerError } from '../errors'
-import { withTimeout } from '../operators'
 import { formatId, isIdString, parseId } from '../ids'
+import { withTimeout } from '../operators'
 import type { ChannelSet } from '../router/channel-set'
 import type { LocalFrame, Router } from '../router/router'
 import type { Channel, SignalPort, Transport } from '../transport/types'
-import { FrameType } from '../wire/frame'
+import { FrameFlag, FrameType } from '../wire/frame'
 
 /** What travels in a Signal frame's payload (JSON: SDP is text anyway). */
 interface Envelope {
   /** A transport signal (offer, answer, candidate). */
   s?: unknown
-  /** The sender is still joining: answer it through this neighbour of it. */
-  via?: string
   /** The receiver gives up this session (glare lost, no such peer, overloaded). */
   abort?: 'glare' | 'unreachable' | 'busy'
   /** With abort 'unreachable': the id that no peer has (the sender of the abort is its owner). */
@@ -22,9 +20,9 @@ interface Envelope {
 interface Session {
   remote: number
   conn: number
-  /** Where the remote wants its answers relayed (it is not routable by id yet), or null. */
-  via: number | null
-  /** A neighbour of both ends that carries this session's signals both ways, or null to route by id. */
+  /** The way back to the remote, learned from its last traced signal; null to route by id. */
+  route: number[] | null
+  /** Our first hop towards the remote when we dial through a common neighbour; null to route by id. */
   relay: number | null
   signals: Subject<unknown>
   subscription: Subscription
@@ -41,7 +39,8 @@ const decoder = new TextDecoder()
 /**
  * Opens channels to peers by carrying the transport's signalling inside
  * routed Signal frames: after joining, no server is involved. Each attempt is
- * a session keyed by (remote, conn); the initiator picks conn.
+ * a session keyed by (remote, conn); the initiator picks conn. The dialler's
+ * signals are traced, so the answers come back along the same path.
  */
 export class OverlaySignalling {
   private readonly sessions = new Map<string, Session>()
@@ -56,8 +55,6 @@ export class OverlaySignalling {
     private readonly channels: ChannelSet,
     private readonly scheduler: SchedulerLike,
     private readonly options: OverlaySignallingOptions,
-    /** Our bootstrap neighbour while we are joining (replies come through it), else null. */
-    private readonly via: () => number | null,
     random: () => number,
   ) {
     this.nextConn = Math.floor(random() * 0xffffffff) >>> 0
@@ -71,8 +68,7 @@ export class OverlaySignalling {
   /**
    * Completes once a channel to `remote` is open: at once if one is, else
    * after signalling through the overlay, routed by id or, when `relay` is
-   * given (a neighbour with a channel to `remote`), through that neighbour,
-   * which does not depend on routing being right.
+   * given (a neighbour with a channel to `remote`), through that neighbour.
    */
   ensureChannel$(remote: number, relay: number | null = null): Observable<void> {
     return defer(() => {
@@ -102,7 +98,7 @@ export class OverlaySignalling {
       return
     }
     this.nextConn = (this.nextConn + 1) >>> 0
-    const session = this.openSession(remote, this.nextConn, relay)
+    const session = this.openSession(remote, this.nextConn)
     session.relay = relay
     session.subscription.add(
       this.transport.connect(remote, this.portFor(session)).subscribe({
@@ -120,40 +116,45 @@ export class OverlaySignalling {
     if (!envelope) return
     if (frame.unreachable) {
       // Addressed to a peer that does not exist: we own its id, so tell the sender at once.
-      if (envelope.s !== undefined) this.sendEnvelope(frame.source, frame.conn, viaOf(envelope), { abort: 'unreachable', gone: formatId(frame.dest) })
+      if (envelope.s !== undefined) this.replyTo(frame, { abort: 'unreachable', gone: formatId(frame.dest) })
       return
     }
     const remote = envelope.abort === 'unreachable' && envelope.gone !== undefined ? parseId(envelope.gone) : frame.source
     const session = this.sessions.get(sessionKey(remote, frame.conn))
     if (session) {
+      if (frame.path !== null) session.route = [...frame.path].reverse()
       if (envelope.abort) {
         this.endSession(session)
-        if (envelope.abort !== 'glare') this.settle(session.remote, new ExplorerError(envelope.abort === 'unreachable' ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(session.remote)} ${envelope.abort === 'unreachable' ? 'does not exist' : 'is busy'}`))
+        if (envelope.abort !== 'glare') {
+          const gone = envelope.abort === 'unreachable'
+          this.settle(session.remote, new ExplorerError(gone ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(session.remote)} ${gone ? 'does not exist' : 'is busy'}`))
+        }
         return
       }
       if (envelope.s !== undefined) session.signals.next(envelope.s)
       return
     }
-    if (envelope.s === undefined) return
-    this.answer(frame.source, frame.conn, viaOf(envelope), envelope.s)
+    if (envelope.s !== undefined) this.answer(frame, envelope.s)
   }
 
-  private answer(remote: number, conn: number, via: number | null, firstSignal: unknown): void {
+  private answer(offer: LocalFrame, firstSignal: unknown): void {
+    const remote = offer.source
     if (this.sessions.size >= this.options.maxSessions) {
-      this.sendEnvelope(remote, conn, via, { abort: 'busy' })
+      this.replyTo(offer, { abort: 'busy' })
       return
     }
     if (this.pending.has(remote)) {
       // Glare: both ends dial at once. The lower id's attempt wins on both ends.
       if (this.self < remote) {
-        this.sendEnvelope(remote, conn, via, { abort: 'glare' })
+        this.replyTo(offer, { abort: 'glare' })
         return
       }
       for (const session of [...this.sessions.values()]) if (session.remote === remote) this.endSession(session)
     }
     // A peer dials us only when it has no channel to us: any we still hold is dead.
     if (this.channels.has(remote)) this.channels.close(remote)
-    const session = this.openSession(remote, conn, via)
+    const session = this.openSession(remote, offer.conn)
+    session.route = offer.path === null ? null : [...offer.path].reverse()
     session.signals.next(firstSignal)
     session.subscription.add(
       this.transport.accept(remote, this.portFor(session)).subscribe({
@@ -163,8 +164,8 @@ export class OverlaySignalling {
     )
   }
 
-  private openSession(remote: number, conn: number, via: number | null): Session {
-    const session: Session = { remote, conn, via, relay: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription() }
+  private openSession(remote: number, conn: number): Session {
+    const session: Session = { remote, conn, route: null, relay: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription() }
     this.sessions.set(sessionKey(remote, conn), session)
     session.subscription.add(
       timer(this.options.connectTimeoutMs, this.scheduler).subscribe(() => {
@@ -176,16 +177,25 @@ export class OverlaySignalling {
   }
 
   private portFor(session: Session): SignalPort {
-    return {
-      signals$: session.signals.asObservable(),
-      send: (signal) => this.sendEnvelope(session.remote, session.conn, session.relay ?? session.via, { s: signal }, session.relay),
-    }
+    return { signals$: session.signals.asObservable(), send: (signal) => this.sendTo(session, { s: signal }) }
+  }
+
+  /** Back along the way the remote's signals came, else traced: through our relay, or routed by id. */
+  private sendTo(session: Session, envelope: Envelope): void {
+    const frame = { type: FrameType.Signal, dest: session.remote, conn: session.conn, seq: 0, payload: encode(envelope) }
+    if (session.route !== null) this.router.sendAlong(session.route, frame)
+    else if (session.relay !== null) this.router.sendThrough(session.relay, { ...frame, flags: FrameFlag.Exact }, true)
+    else this.router.send({ ...frame, flags: FrameFlag.Exact }, true)
+  }
+
+  private replyTo(frame: LocalFrame, envelope: Envelope): void {
+    this.router.reply(frame, { type: FrameType.Signal, conn: frame.conn, seq: 0, payload: encode(envelope) })
   }
 
   private adopt(session: Session, channel: Channel, initiator: number): void {
     this.endSession(session)
     this.channels.add(channel, initiator)
-    this.settle(session.remote, this.channels.has(session.remote) ? null : new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
+    this.settle(session.remote, new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
   }
 
   /** Ends a pending ensureChannel$: success whenever a channel is open by now, whoever dialled. */
@@ -207,25 +217,17 @@ export class OverlaySignalling {
     session.subscription.unsubscribe()
     session.signals.complete()
   }
-
-  private sendEnvelope(to: number, conn: number, replyVia: number | null, body: Envelope, relay: number | null = null): void {
-    const ownVia = relay ?? this.via()
-    const envelope: Envelope = ownVia === null ? body : { ...body, via: formatId(ownVia) }
-    const payload = encoder.encode(JSON.stringify(envelope))
-    this.router.reply(to, replyVia, { type: FrameType.Signal, conn, seq: 0, payload })
-  }
 }
 
 const sessionKey = (remote: number, conn: number) => `${remote}:${conn}`
 
-const viaOf = (envelope: Envelope): number | null => (envelope.via !== undefined ? parseId(envelope.via) : null)
+const encode = (envelope: Envelope) => encoder.encode(JSON.stringify(envelope))
 
 function parseEnvelope(payload: Uint8Array): Envelope | null {
   try {
     const value: unknown = JSON.parse(decoder.decode(payload))
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
     const envelope = value as Envelope
-    if (envelope.via !== undefined && !isIdString(envelope.via)) return null
     if (envelope.gone !== undefined && !isIdString(envelope.gone)) return null
     if (envelope.abort !== undefined && !['glare', 'unreachable', 'busy'].includes(envelope.abort)) return null
     return envelope

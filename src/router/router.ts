@@ -1,31 +1,38 @@
-import { Observable, Subject, Subscription, filter, map } from 'rxjs'
+import { Observable, Subject, Subscription, merge } from 'rxjs'
 import { isExplorerError } from '../errors'
-import { bytesToId, writeId } from '../ids'
-import { DEFAULT_TTL, Frame, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../wire/frame'
-import type { ChannelSet, InboundFrame } from './channel-set'
+import { DEFAULT_TTL, Frame, FrameFlag, FrameType, encodeFrame } from '../wire/frame'
+import { MAX_ROUTE_HOPS, readRoute, writeRoute } from '../wire/route-record'
+import type { ChannelSet } from './channel-set'
+import { RoutedFrame, decodeFrames, routeFrames } from './operators'
 import type { RoutingView } from './routing-table'
 import { DropReason, RouterStats, emptyRouterStats } from './stats'
 
 /** A frame that reached this peer: addressed to it, or to a key it owns. */
 export interface LocalFrame extends Frame {
-  /** The neighbour that handed it to us (the source itself if it came direct). */
+  /** The neighbour that handed it to us (ourselves if we sent it). */
   from: number
   /** Forwarding steps from the source to here. */
   hops: number
   /** Set for Exact frames addressed to an id that is not ours: no such peer. */
   unreachable: boolean
+  /** For traced frames, the peers that forwarded it, source first: the way back. Null otherwise. */
+  path: number[] | null
 }
 
 /** A channel sending this many malformed frames is treated as hostile and closed. */
 const MAX_BAD_FRAMES_PER_CHANNEL = 16
 
+const ROUTING_FLAGS = FrameFlag.Final | FrameFlag.Back
+
 /**
- * Frames in → deliver locally or forward to the next hop. The pipeline is
- * `inbound$ → decodeFrames → routeFrames`, whose output is the local frames.
+ * Frames in → deliver locally or forward to the next hop:
+ * `inbound$ → decodeFrames → routeFrames → local$`.
  */
 export class Router {
   readonly stats: RouterStats = emptyRouterStats()
   private readonly local = new Subject<LocalFrame>()
+  /** One stream per frame type: each local frame goes to its own listeners, no filtering per subscriber. */
+  private readonly byType = new Map<FrameType, Subject<LocalFrame>>()
   private readonly badFrames = new Map<number, number>()
   private readonly subscription: Subscription
 
@@ -35,123 +42,194 @@ export class Router {
   ) {
     this.subscription = channels.inbound$
       .pipe(
-        map((inbound) => this.decode(inbound)),
-        filter((frame): frame is Frame & { from: number } => frame !== null),
+        decodeFrames((from) => this.onBadFrame(from)),
+        routeFrames((routed) => this.route(routed)),
       )
-      .subscribe((frame) => this.route(frame.from, frame))
+      .subscribe(this.local)
+    this.local.subscribe((frame) => this.byType.get(frame.type)?.next(frame))
   }
 
-  /** Local frames of one type (ring, signal, sockets). */
+  /** Local frames of some types (ring, signal, sockets). */
   frames$(...types: FrameType[]): Observable<LocalFrame> {
-    return this.local.pipe(filter((f) => types.includes(f.type)))
+    return merge(...types.map((type) => this.streamOf(type)))
+  }
+
+  private streamOf(type: FrameType): Subject<LocalFrame> {
+    let stream = this.byType.get(type)
+    if (!stream) {
+      stream = new Subject<LocalFrame>()
+      this.byType.set(type, stream)
+    }
+    return stream
   }
 
   /**
-   * Originates a frame from this peer. Returns false when it could not leave
-   * (no route, or the channel refused it): callers' timeouts take it from there.
+   * Originates a frame from this peer, routed by its dest. Traced frames record
+   * their path so the answer can come back along it (see `reply`). Returns
+   * false when it could not leave: callers' timeouts take it from there.
    */
-  send(frame: Omit<Frame, 'ttl' | 'source'> & { ttl?: number }): boolean {
+  send(frame: Omit<Frame, 'ttl' | 'source'>, traced = false): boolean {
     this.stats.originated++
-    const full: Frame = { ...frame, ttl: frame.ttl ?? DEFAULT_TTL, source: this.view().self }
-    return this.route(full.source, full)
+    const self = this.view().self
+    const result = this.route({ frame: this.originate(frame, traced), from: self, bytes: null })
+    if (typeof result === 'boolean') return result
+    this.local.next(result)
+    return !result.unreachable
   }
 
   /** Originates a frame that starts its route at neighbour `via` (it routes it as if it were the source). */
-  sendThrough(via: number, frame: Omit<Frame, 'ttl' | 'source'>): boolean {
+  sendThrough(via: number, frame: Omit<Frame, 'ttl' | 'source'>, traced = false): boolean {
     this.stats.originated++
-    return this.forward(via, { ...frame, ttl: DEFAULT_TTL, source: this.view().self })
+    return this.forward(via, this.originate(frame, traced), null)
   }
 
   /** Sends to a neighbour over its channel, bypassing routing (ring maintenance). Addressed to it by name. */
   sendDirect(remote: number, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>): boolean {
-    const bytes = encodeFrame({ ...frame, dest: remote, flags: FrameFlag.Exact, ttl: DEFAULT_TTL, source: this.view().self })
-    return this.channels.send(remote, bytes)
+    return this.channels.send(remote, encodeFrame({ ...frame, dest: remote, flags: FrameFlag.Exact, ttl: DEFAULT_TTL, source: this.view().self }))
   }
 
   /**
-   * Answers a peer that may not be routable yet: through `via` (a neighbour of
-   * it) when given, otherwise routed to it by id.
+   * Answers a frame that reached us: back along its recorded path when it was
+   * traced (works before the ring around the asker is consistent), else routed
+   * to its source by id.
    */
-  reply(to: number, via: number | null, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>): boolean {
-    if (via === null || this.channels.has(to)) return this.send({ ...frame, dest: to, flags: FrameFlag.Exact })
-    const payload = new Uint8Array(6 + frame.payload.byteLength)
-    writeId(payload, 0, to)
-    payload.set(frame.payload, 6)
-    return this.send({ ...frame, dest: via, flags: FrameFlag.Exact | FrameFlag.Relay, payload })
+  reply(to: LocalFrame, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>): boolean {
+    if (to.path === null) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
+    return this.sendAlong([...to.path].reverse(), { ...frame, dest: to.source })
+  }
+
+  /** Source-routes a frame: `route` lists the hops, the last being `frame.dest`. */
+  sendAlong(route: number[], frame: Omit<Frame, 'ttl' | 'source' | 'flags'>): boolean {
+    this.stats.originated++
+    const self = this.view().self
+    const full: Frame = { ...frame, flags: FrameFlag.Exact | FrameFlag.Routed, ttl: DEFAULT_TTL, source: self, payload: writeRoute(route, frame.payload) }
+    const result = this.route({ frame: full, from: self, bytes: null })
+    if (typeof result === 'boolean') return result
+    this.local.next(result)
+    return true
+  }
+
+  private originate(frame: Omit<Frame, 'ttl' | 'source'>, traced: boolean): Frame {
+    const self = this.view().self
+    if (!traced) return { ...frame, ttl: DEFAULT_TTL, source: self }
+    return { ...frame, flags: frame.flags | FrameFlag.Traced, ttl: DEFAULT_TTL, source: self, payload: writeRoute([], frame.payload) }
   }
 
   close(): void {
     this.subscription.unsubscribe()
     this.local.complete()
+    for (const stream of this.byType.values()) stream.complete()
   }
 
-  private decode(inbound: InboundFrame): (Frame & { from: number }) | null {
-    try {
-      return { ...decodeFrame(inbound.bytes), from: inbound.from }
-    } catch (error) {
-      if (!isExplorerError(error, 'BAD_FRAME')) throw error
-      this.drop('BAD_FRAME')
-      const strikes = (this.badFrames.get(inbound.from) ?? 0) + 1
-      this.badFrames.set(inbound.from, strikes)
-      if (strikes >= MAX_BAD_FRAMES_PER_CHANNEL) {
-        this.badFrames.delete(inbound.from)
-        this.channels.close(inbound.from)
-      }
-      return null
-    }
-  }
-
-  private route(from: number, frame: Frame): boolean {
+  /** Returns the frame for local delivery, or forwards it and says whether it left. */
+  private route({ frame, from, bytes }: RoutedFrame): LocalFrame | boolean {
     const view = this.view()
+    if (frame.flags & FrameFlag.Routed) return this.followRoute(from, frame)
     const exact = (frame.flags & FrameFlag.Exact) !== 0
     // While joining we own no key, not even our own id: only frames for us by name stop here.
-    if (frame.dest === view.self && (view.joined || exact)) return this.deliverOrRelay(from, frame)
-    if (exact && this.channels.has(frame.dest)) return this.forward(frame.dest, frame)
+    if (frame.dest === view.self && (view.joined || exact)) return this.deliver(from, frame, false)
+    if (exact && this.channels.has(frame.dest)) return this.forward(frame.dest, frame, bytes)
     const hop = this.channels.routing.nextHop(frame.dest, view, frame.flags)
     switch (hop.kind) {
       case 'local':
-        return this.deliver(from, frame, exact)
+        return this.deliver(from, frame, exact && frame.dest !== view.self)
       case 'forward':
-        return this.forward(hop.via, { ...frame, flags: (frame.flags & ~(FrameFlag.Final | FrameFlag.Back)) | hop.flags })
+        frame.flags = (frame.flags & ~ROUTING_FLAGS) | hop.flags
+        return this.forward(hop.via, frame, bytes)
       case 'unroutable':
         this.drop('UNROUTABLE')
         return false
     }
   }
 
-  private forward(via: number, frame: Frame): boolean {
+  /** One hop: spends a unit of TTL. Frames that arrived as bytes leave as the same bytes, patched. */
+  private forward(via: number, frame: Frame, bytes: Uint8Array | null): boolean {
     if (frame.ttl <= 1) {
       this.drop('TTL_EXPIRED')
       return false
     }
-    const sent = this.channels.send(via, encodeFrame({ ...frame, ttl: frame.ttl - 1 }))
+    frame.ttl -= 1
+    let out: Uint8Array
+    if (frame.flags & FrameFlag.Traced) {
+      const record = this.parseRoute(frame.payload)
+      if (record === null) return false
+      if (record.ids.length >= MAX_ROUTE_HOPS) {
+        this.drop('TTL_EXPIRED')
+        return false
+      }
+      // The record grows by one id a hop, so the frame is encoded afresh.
+      record.ids.push(this.view().self)
+      frame.payload = writeRoute(record.ids, record.rest)
+      out = encodeFrame(frame)
+    } else if (bytes !== null) {
+      bytes[2] = frame.ttl
+      bytes[3] = frame.flags
+      out = bytes
+    } else {
+      out = encodeFrame(frame)
+    }
+    const sent = this.channels.send(via, out)
     if (sent) this.stats.forwarded++
     else this.drop('SEND_FAILED')
     return sent
   }
 
-  private deliverOrRelay(from: number, frame: Frame): boolean {
-    if ((frame.flags & FrameFlag.Relay) === 0) return this.deliver(from, frame, false)
-    if (frame.payload.byteLength < 6) {
-      this.drop('BAD_FRAME')
-      return false
+  /** A source-routed frame: take the next listed hop, or stop here when none is left. */
+  private followRoute(from: number, frame: Frame): LocalFrame | boolean {
+    const record = this.parseRoute(frame.payload)
+    if (record === null) return false
+    if (record.ids.length === 0) {
+      frame.payload = record.rest
+      return this.deliver(from, frame, frame.dest !== this.view().self)
     }
-    const target = bytesToId(frame.payload, 0)
-    const relayed = { ...frame, dest: target, flags: frame.flags & ~FrameFlag.Relay, payload: frame.payload.subarray(6) }
-    if (target === this.view().self) return this.deliver(from, relayed, false)
-    if (!this.channels.has(target)) {
+    const [next, ...rest] = record.ids
+    if (next === this.view().self) {
+      frame.payload = writeRoute(rest, record.rest)
+      return this.followRoute(from, frame)
+    }
+    if (!this.channels.has(next)) {
       this.drop('UNREACHABLE')
       return false
     }
-    return this.forward(target, relayed)
+    frame.payload = writeRoute(rest, record.rest)
+    return this.forward(next, frame, null)
   }
 
-  private deliver(from: number, frame: Frame, exact: boolean): boolean {
-    const unreachable = exact && frame.dest !== this.view().self
+  private parseRoute(payload: Uint8Array): ReturnType<typeof readRoute> | null {
+    try {
+      return readRoute(payload)
+    } catch (error) {
+      if (!isExplorerError(error, 'BAD_FRAME')) throw error
+      this.drop('BAD_FRAME')
+      return null
+    }
+  }
+
+  private deliver(from: number, frame: Frame, unreachable: boolean): LocalFrame | boolean {
     if (unreachable) this.drop('UNREACHABLE')
     else this.stats.delivered++
-    this.local.next({ ...frame, from, hops: DEFAULT_TTL - frame.ttl, unreachable })
-    return !unreachable
+    const local = frame as LocalFrame
+    local.from = from
+    local.hops = DEFAULT_TTL - frame.ttl
+    local.unreachable = unreachable
+    local.path = null
+    if (frame.flags & FrameFlag.Traced) {
+      const record = this.parseRoute(frame.payload)
+      if (record === null) return false
+      local.path = record.ids
+      local.payload = record.rest
+    }
+    return local
+  }
+
+  private onBadFrame(from: number): void {
+    this.drop('BAD_FRAME')
+    const strikes = (this.badFrames.get(from) ?? 0) + 1
+    this.badFrames.set(from, strikes)
+    if (strikes >= MAX_BAD_FRAMES_PER_CHANNEL) {
+      this.badFrames.delete(from)
+      this.channels.close(from)
+    }
   }
 
   private drop(reason: DropReason): void {

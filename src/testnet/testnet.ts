@@ -6,6 +6,7 @@ import { MemoryNetwork } from '../transport/memory'
 import type { Channel, SignalPort, Transport } from '../transport/types'
 import { RingOracle } from './oracle'
 import { randomRingId, seededRandom } from './random'
+import { SortedIds } from './sorted-ids'
 
 export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random'> {
   /** Seed for ids, jitter, join times and loss: the same seed replays the same run. */
@@ -79,19 +80,25 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
       if (attempt < MAX_JOIN_ROUNDS) scheduler.schedule(() => joinThrough(node, bootstrapFor(node.id), attempt + 1), stabilizeMs * (5 + Math.floor(random() * 5)))
     }
     const channel = rendezvous(network.transport(node.id), node.id, network.transport(bootstrap.id), bootstrap)
-    channel.subscribe({ next: (ch) => node.join$(ch).subscribe({ error: (e) => { if (process.env.DEBUG_JOIN) console.error('join failed', e.message); retry() } }), error: retry })
+    channel.subscribe({ next: (ch) => node.join$(ch).subscribe({ complete: () => registered(node), error: retry }), error: retry })
   }
 
   const first = makeNode(freshId())
   first.create()
+  // The server's sorted registry of peers that finished joining. It offers the
+  // joiner's closest successor among those already integrated (someone points
+  // at them: peers report that), since a joiner is answered through its bootstrap.
+  const registry = new SortedIds()
   const bootstrapFor = (id: number): RingNode => {
     if (options.bootstrap === 'first') return first
-    // Peers report their ring state to the server; it offers those already
-    // integrated (someone points at them), as a joiner can only be answered through those.
-    const joined = [...nodes.values()].filter((x) => x.joined && x.predecessor !== null)
-    if (joined.length === 0) return first
-    return nodes.get(new RingOracle(joined.map((x) => x.id)).owner(id))!
+    for (const candidate of registry.from(id, 8)) {
+      const node = nodes.get(candidate)
+      if (node?.joined && node.predecessor !== null) return node
+    }
+    return nodes.get(registry.from(id, 1)[0]) ?? first
   }
+  const registered = (node: RingNode) => registry.add(node.id)
+  registered(first)
   const joinWindowMs = options.joinWindowMs ?? 10_000
   for (let i = 1; i < n; i++) {
     const node = makeNode(freshId())
@@ -126,6 +133,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
         const node = nodes.get(id)
         if (!node) continue
         nodes.delete(id)
+        registry.remove(id)
         network.crash(id)
         node.close()
       }

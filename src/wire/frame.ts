@@ -39,12 +39,8 @@ export const FrameFlag = {
   More: 0x01,
   /** Deliver only to the peer whose id equals `dest`; otherwise it is unreachable. */
   Exact: 0x02,
-  /**
-   * `dest` is a relay peer; the payload starts with the 6-byte id of the final
-   * recipient, a peer the relay has a direct channel to. Used to answer a peer
-   * that is still joining and so cannot be routed to by id.
-   */
-  Relay: 0x04,
+  /** The payload starts with a route record (src/wire/route-record.ts); every forwarding peer appends its id. */
+  Traced: 0x04,
   /**
    * Set by the key's predecessor when it hands the frame to its successor: the
    * receiver owns the key (Chord decides ownership at the predecessor).
@@ -55,6 +51,11 @@ export const FrameFlag = {
    * back to its predecessor (someone joined there that the sender did not know of yet).
    */
   Back: 0x10,
+  /**
+   * Source-routed: the payload starts with the hops still to take; each peer
+   * pops the next and sends the frame straight to it. Used for replies.
+   */
+  Routed: 0x20,
 } as const
 
 export interface Frame {

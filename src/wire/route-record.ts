@@ -1,0 +1,35 @@
+import { ExplorerError } from '../errors'
+import { bytesToId, writeId } from '../ids'
+
+/**
+ * A list of peer ids carried at the start of a payload: [count u8][count × 6-byte ids].
+ * Traced frames record the peers that forwarded them; source-routed frames
+ * carry the hops still to take. Replies go back along the recorded path over
+ * channels that just carried the request, so they do not depend on the ring
+ * being consistent yet.
+ */
+export const MAX_ROUTE_HOPS = 48
+
+export interface RouteRecord {
+  ids: number[]
+  rest: Uint8Array
+}
+
+export function writeRoute(ids: readonly number[], rest: Uint8Array): Uint8Array {
+  if (ids.length > MAX_ROUTE_HOPS) throw new ExplorerError('BAD_FRAME', `route of ${ids.length} hops exceeds ${MAX_ROUTE_HOPS}`)
+  const out = new Uint8Array(1 + 6 * ids.length + rest.byteLength)
+  out[0] = ids.length
+  ids.forEach((id, i) => writeId(out, 1 + 6 * i, id))
+  out.set(rest, 1 + 6 * ids.length)
+  return out
+}
+
+export function readRoute(payload: Uint8Array): RouteRecord {
+  const count = payload[0]
+  if (payload.byteLength < 1 || count > MAX_ROUTE_HOPS || payload.byteLength < 1 + 6 * count) {
+    throw new ExplorerError('BAD_FRAME', 'route record truncated or too long')
+  }
+  const ids: number[] = []
+  for (let i = 0; i < count; i++) ids.push(bytesToId(payload, 1 + 6 * i))
+  return { ids, rest: payload.subarray(1 + 6 * count) }
+}
