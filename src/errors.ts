@@ -16,6 +16,11 @@ export type ErrorCode =
   | 'SIGNAL_FAILED'
   | 'JOIN_FAILED'
   | 'CLOSED'
+  | 'DIAL_REFUSED'
+  | 'TOO_MANY_SOCKETS'
+  | 'MESSAGE_TOO_BIG'
+  | 'SOCKET_RESET'
+  | 'BAD_MESSAGE'
 
 export class ExplorerError extends Error {
   constructor(

@@ -1,0 +1,3 @@
+export { SocketLayer, type SocketLayerHost } from './layer'
+export type { ExplorerSocket } from './socket'
+export { SOCKET_DEFAULTS, type SocketOptions } from './options'

@@ -1,0 +1,243 @@
+import { Observable, SchedulerLike, Subject, Subscription, defer, filter, interval, map, of, race, startWith, take, timer } from 'rxjs'
+import { ExplorerError } from '../errors'
+import { formatId } from '../ids'
+import type { ChannelSet } from '../router/channel-set'
+import type { LocalFrame, Router } from '../router/router'
+import { FrameFlag, FrameType } from '../wire/frame'
+import { ResolvedSocketOptions, SocketOptions, resolveSocketOptions } from './options'
+import { ExplorerSocket, RoutedSocket, SocketHost } from './socket'
+import { ACCEPTER_BIT, CONN_MASK, RefuseReason, decodeRefuse, decodeU32, encodeRefuse, encodeU32 } from './wire'
+
+/** What the socket layer runs on: one peer's router and channels. */
+export interface SocketLayerHost {
+  readonly id: number
+  readonly router: Router
+  readonly channels: ChannelSet
+  readonly scheduler: SchedulerLike
+  /** Dialling needs the peer to be in the ring (it routes for others before it may send). */
+  isListening(): boolean
+}
+
+const SOCKET_FRAMES = [FrameType.Open, FrameType.Accept, FrameType.Data, FrameType.Ack, FrameType.Close, FrameType.Refuse]
+
+/**
+ * Routed sockets over one peer's router: dialling (Open → Accept | Refuse),
+ * accepting, and the table of live sockets keyed by (remote, conn).
+ */
+export class SocketLayer {
+  readonly incoming$: Observable<ExplorerSocket>
+  readonly options: ResolvedSocketOptions
+  private readonly incoming = new Subject<ExplorerSocket>()
+  private readonly released = new Subject<void>()
+  /** remote → conn of the frames it sends us → socket. */
+  private readonly sockets = new Map<number, Map<number, RoutedSocket>>()
+  private readonly subscription: Subscription
+  private readonly socketHost: SocketHost
+  private count = 0
+  private nextConn: number
+  private closed = false
+
+  constructor(
+    private readonly host: SocketLayerHost,
+    options: SocketOptions = {},
+    random: () => number = Math.random,
+  ) {
+    this.options = resolveSocketOptions(options)
+    this.incoming$ = this.incoming.asObservable()
+    this.nextConn = Math.floor(random() * CONN_MASK)
+    this.socketHost = {
+      self: host.id,
+      scheduler: host.scheduler,
+      options: this.options,
+      send: (frame) => host.router.send(frame),
+      congested: (resume) => this.congested(resume),
+      release: (socket) => this.release(socket),
+    }
+    this.subscription = host.router.frames$(...SOCKET_FRAMES).subscribe((frame) => this.onFrame(frame))
+  }
+
+  /** Live sockets, dialled (including dials in progress) and accepted. */
+  get size(): number {
+    return this.count
+  }
+
+  /**
+   * Cold: subscribing sends an Open routed to exactly `remote`; emits the
+   * socket once accepted, then completes. Errors PEER_NOT_FOUND, DIAL_REFUSED,
+   * DIAL_TIMEOUT, NOT_LISTENING, TOO_MANY_SOCKETS, CLOSED. Unsubscribing
+   * before it emitted aborts the dial.
+   */
+  dial$(remote: number): Observable<ExplorerSocket> {
+    return defer(() => {
+      if (this.closed) throw new ExplorerError('CLOSED', 'the explorer is closed')
+      if (!this.host.isListening()) throw new ExplorerError('NOT_LISTENING', 'dial$ needs listen() to have resolved: a peer must be in the ring to send')
+      this.checkLimits(remote)
+      return new Observable<ExplorerSocket>((subscriber) => {
+        const conn = this.allocateConn(remote)
+        const socket = new RoutedSocket(this.socketHost, remote, conn, true, null)
+        this.add(socket)
+        socket.onEstablished = () => {
+          subscriber.next(socket)
+          subscriber.complete()
+        }
+        socket.onRefused = (error) => subscriber.error(error)
+        const open = () => this.host.router.send({ type: FrameType.Open, dest: remote, flags: FrameFlag.Exact, conn, seq: 0, payload: encodeU32(this.options.windowBytes) })
+        const timers = new Subscription()
+        // Routes may be in flux: the Open is repeated (the accepter answers repeats with its Accept again).
+        timers.add(interval(this.options.initialRtoMs, this.host.scheduler).subscribe(open))
+        timers.add(
+          timer(this.options.dialTimeoutMs, this.host.scheduler).subscribe(() =>
+            subscriber.error(new ExplorerError('DIAL_TIMEOUT', `${formatId(remote)} did not answer within ${this.options.dialTimeoutMs} ms`)),
+          ),
+        )
+        open()
+        return () => {
+          timers.unsubscribe()
+          socket.abort()
+        }
+      })
+    })
+  }
+
+  /**
+   * Closes every socket gracefully (queued messages go first), waits up to
+   * closeTimeoutMs for the remotes to acknowledge, resets the rest. Completes when done.
+   */
+  close$(): Observable<void> {
+    return defer(() => {
+      if (this.closed) return of(undefined)
+      this.closed = true
+      this.incoming.complete()
+      for (const socket of this.all()) {
+        if (socket.state === 'opening') socket.refused(new ExplorerError('CLOSED', 'the explorer closed while dialling'))
+        else socket.close()
+      }
+      const drained$ = this.released.pipe(startWith(undefined), filter(() => this.count === 0), take(1))
+      return race(drained$, timer(this.options.closeTimeoutMs, this.host.scheduler)).pipe(
+        map(() => {
+          for (const socket of this.all()) socket.reset()
+          this.subscription.unsubscribe()
+          this.released.complete()
+        }),
+      )
+    })
+  }
+
+  private onFrame(frame: LocalFrame): void {
+    if (frame.unreachable) {
+      // We own the id an Open was for, and it is not ours: no such peer.
+      if (frame.type === FrameType.Open && (frame.conn & ACCEPTER_BIT) === 0) {
+        this.refuse(frame.source, frame.conn, RefuseReason.NoSuchPeer, frame.dest)
+      }
+      return
+    }
+    switch (frame.type) {
+      case FrameType.Open:
+        return this.onOpen(frame)
+      case FrameType.Refuse: {
+        const refusal = decodeRefuse(frame.payload)
+        if (refusal === null) return
+        const socket = this.find(refusal.id, frame.conn)
+        // Only the owner of an absent id speaks for it, and only about a dial.
+        if (socket && (refusal.id === frame.source || (refusal.reason === RefuseReason.NoSuchPeer && socket.state === 'opening'))) {
+          socket.onRefuse(refusal.reason)
+        }
+        return
+      }
+      default: {
+        const socket = this.find(frame.source, frame.conn)
+        if (socket) return socket.onFrame(frame)
+        // Data for a connection we do not know: tell the sender to stop.
+        if (frame.type === FrameType.Data) this.refuse(frame.source, frame.conn, RefuseReason.Reset, this.host.id)
+      }
+    }
+  }
+
+  private onOpen(frame: LocalFrame): void {
+    const remote = frame.source
+    const conn = frame.conn
+    const window = decodeU32(frame.payload)
+    if ((conn & ACCEPTER_BIT) !== 0 || window === null) return
+    const existing = this.find(remote, conn)
+    if (existing) {
+      // A repeated Open: our Accept was lost or is late.
+      if (!existing.dialler && existing.state === 'open') this.sendAccept(remote, conn)
+      return
+    }
+    if (this.closed || !this.incoming.observed) return this.refuse(remote, conn, RefuseReason.NotAccepting, this.host.id)
+    if (this.overLimit(remote)) return this.refuse(remote, conn, RefuseReason.Busy, this.host.id)
+    const socket = new RoutedSocket(this.socketHost, remote, conn, false, window)
+    this.add(socket)
+    this.sendAccept(remote, conn)
+    this.incoming.next(socket)
+  }
+
+  private sendAccept(remote: number, conn: number): void {
+    this.host.router.send({ type: FrameType.Accept, dest: remote, flags: FrameFlag.Exact, conn: (conn | ACCEPTER_BIT) >>> 0, seq: 0, payload: encodeU32(this.options.windowBytes) })
+  }
+
+  /** Refuses the connection `conn` from `to` (as its sender numbered it) that was meant for `forId`. */
+  private refuse(to: number, conn: number, reason: RefuseReason, forId: number): void {
+    this.host.router.send({ type: FrameType.Refuse, dest: to, flags: FrameFlag.Exact, conn: (conn ^ ACCEPTER_BIT) >>> 0, seq: 0, payload: encodeRefuse(reason, forId) })
+  }
+
+  /**
+   * Local backpressure: while any of our channels holds more than the
+   * high-water mark, sockets wait for it to drain. (Which channel a frame
+   * takes is the router's business; all of them is a safe bound.)
+   */
+  private congested(resume: () => void): boolean {
+    const { channels } = this.host
+    for (const remote of channels.remotes()) {
+      const channel = channels.channel(remote)
+      if (channel !== undefined && channel.bufferedAmount > this.options.channelHighWaterMark) {
+        channel.drained().subscribe(resume)
+        return true
+      }
+    }
+    return false
+  }
+
+  private checkLimits(remote: number): void {
+    if (this.overLimit(remote)) {
+      throw new ExplorerError('TOO_MANY_SOCKETS', `socket limit reached (maxSockets ${this.options.maxSockets}, maxSocketsPerPeer ${this.options.maxSocketsPerPeer})`)
+    }
+  }
+
+  private overLimit(remote: number): boolean {
+    return this.count >= this.options.maxSockets || (this.sockets.get(remote)?.size ?? 0) >= this.options.maxSocketsPerPeer
+  }
+
+  private allocateConn(remote: number): number {
+    const taken = this.sockets.get(remote)
+    do this.nextConn = (this.nextConn + 1) & CONN_MASK
+    while (taken?.has((this.nextConn | ACCEPTER_BIT) >>> 0))
+    return this.nextConn
+  }
+
+  private find(remote: number, conn: number): RoutedSocket | undefined {
+    return this.sockets.get(remote)?.get(conn)
+  }
+
+  private add(socket: RoutedSocket): void {
+    let byConn = this.sockets.get(socket.remote)
+    if (!byConn) this.sockets.set(socket.remote, (byConn = new Map()))
+    byConn.set(socket.inConn, socket)
+    this.count++
+  }
+
+  private release(socket: RoutedSocket): void {
+    const byConn = this.sockets.get(socket.remote)
+    if (byConn?.get(socket.inConn) !== socket) return
+    byConn.delete(socket.inConn)
+    if (byConn.size === 0) this.sockets.delete(socket.remote)
+    this.count--
+    this.released.next()
+  }
+
+  private all(): RoutedSocket[] {
+    const list: RoutedSocket[] = []
+    for (const byConn of this.sockets.values()) list.push(...byConn.values())
+    return list
+  }
+}

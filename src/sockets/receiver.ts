@@ -1,0 +1,139 @@
+import type { SchedulerLike, Subscription } from 'rxjs'
+import { MAX_FRAME_BYTES } from '../transport/types'
+import { FrameFlag, FrameType, HEADER_BYTES } from '../wire/frame'
+import type { ResolvedSocketOptions } from './options'
+import { nextSeq, seqDelta } from './wire'
+
+export interface ReceiverHooks {
+  /** Acknowledge every seq before `ack`; `window` more bytes may come beyond it. */
+  ack(ack: number, window: number): void
+  /** A whole message, with the frame bytes it took (the window it occupies while unread). */
+  message(message: Uint8Array, frameBytes: number): void
+  /** The remote's Close, after every message before it. */
+  end(): void
+  /** A message grew past maxMessageBytes. */
+  tooBig(): void
+  /** Bytes of delivered messages nobody has read yet: they shrink the window. */
+  unread(): number
+}
+
+interface Early {
+  type: FrameType
+  flags: number
+  payload: Uint8Array
+}
+
+/**
+ * The receiving half of a socket: puts frames back in seq order (routes can
+ * change mid-stream, so a later frame may overtake an earlier one), drops
+ * duplicates, reassembles fragments, and acknowledges cumulatively — every
+ * quarter window, or after ackDelayMs, or at once for a duplicate (the
+ * sender is retransmitting, or probing a closed window).
+ */
+export class Receiver {
+  private expected = 0
+  private readonly early = new Map<number, Early>()
+  private earlyBytes = 0
+  private parts: Uint8Array[] = []
+  private partBytes = 0
+  private partFrameBytes = 0
+  private unacked = 0
+  private ackTimer: Subscription | null = null
+  private done = false
+  private readonly ackNow = () => this.sendAck()
+
+  constructor(
+    private readonly hooks: ReceiverHooks,
+    private readonly scheduler: SchedulerLike,
+    private readonly options: ResolvedSocketOptions,
+  ) {}
+
+  receive(type: FrameType, flags: number, seq: number, payload: Uint8Array): void {
+    if (this.done) return this.sendAck()
+    const bytes = HEADER_BYTES + payload.byteLength
+    const ahead = seqDelta(seq, this.expected)
+    if (ahead < 0) return this.sendAck()
+    const occupied = this.hooks.unread() + this.earlyBytes
+    if (ahead > 0) {
+      // One frame of slack over the window: a probe or a retransmission race is not a violation.
+      if (!this.early.has(seq) && occupied + bytes <= this.options.windowBytes + MAX_FRAME_BYTES) {
+        this.early.set(seq, { type, flags, payload })
+        this.earlyBytes += bytes
+      }
+      return
+    }
+    // A full window (nobody reads): refuse the frame; the ack tells the sender to wait.
+    if (this.hooks.unread() >= this.options.windowBytes) return this.sendAck()
+    this.consume(type, flags, payload, bytes)
+    let next: Early | undefined
+    while (!this.done && (next = this.early.get(this.expected)) !== undefined) {
+      this.early.delete(this.expected)
+      const nextBytes = HEADER_BYTES + next.payload.byteLength
+      this.earlyBytes -= nextBytes
+      this.consume(next.type, next.flags, next.payload, nextBytes)
+    }
+    if (this.done) return
+    if (this.unacked >= this.options.windowBytes / 4) this.sendAck()
+    else this.ackTimer ??= this.scheduler.schedule(this.ackNow, this.options.ackDelayMs)
+  }
+
+  /** The window reopened (held messages were read): say so now. */
+  windowOpened(): void {
+    if (!this.done) this.sendAck()
+  }
+
+  stop(): void {
+    this.done = true
+    this.ackTimer?.unsubscribe()
+    this.ackTimer = null
+    this.early.clear()
+    this.parts = []
+  }
+
+  private consume(type: FrameType, flags: number, payload: Uint8Array, bytes: number): void {
+    this.expected = nextSeq(this.expected)
+    this.unacked += bytes
+    if (type === FrameType.Close) {
+      this.sendAck()
+      this.stop()
+      this.hooks.end()
+      return
+    }
+    if (this.partBytes + payload.byteLength > this.options.maxMessageBytes) {
+      this.stop()
+      this.hooks.tooBig()
+      return
+    }
+    if (flags & FrameFlag.More) {
+      this.parts.push(payload)
+      this.partBytes += payload.byteLength
+      this.partFrameBytes += bytes
+      return
+    }
+    // A copy: the payload is a view into a frame buffer, header included.
+    const message = this.parts.length === 0 ? payload.slice() : concat(this.parts, payload, this.partBytes)
+    const frameBytes = this.partFrameBytes + bytes
+    this.parts = []
+    this.partBytes = 0
+    this.partFrameBytes = 0
+    this.hooks.message(message, frameBytes)
+  }
+
+  private sendAck(): void {
+    this.ackTimer?.unsubscribe()
+    this.ackTimer = null
+    this.unacked = 0
+    this.hooks.ack(this.expected, Math.max(0, this.options.windowBytes - this.hooks.unread()))
+  }
+}
+
+function concat(parts: Uint8Array[], last: Uint8Array, partBytes: number): Uint8Array {
+  const message = new Uint8Array(partBytes + last.byteLength)
+  let at = 0
+  for (const part of parts) {
+    message.set(part, at)
+    at += part.byteLength
+  }
+  message.set(last, at)
+  return message
+}
