@@ -1,0 +1,52 @@
+/**
+ * `npm start`: the signalling server with the live ring dashboard at `/`,
+ * plus the Node demo peers of scripts/demo-peers.ts (none until the public
+ * `createExplorer` API exists). PORT (default 9000) and HOST (default 0.0.0.0)
+ * as for the sig-server CLI; DEMO_PEERS sets how many Node peers to start.
+ */
+import { createSignalServer } from '../signal-server/server'
+import { registerDashboard } from '../signal-server/dashboard'
+import { startDemoPeers, type DemoPeer } from './demo-peers'
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 9000)
+  const host = process.env.HOST ?? '0.0.0.0'
+  const peerCount = Number(process.env.DEMO_PEERS ?? 4)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0–65535, got ${process.env.PORT}`)
+  if (!Number.isInteger(peerCount) || peerCount < 0) throw new Error(`DEMO_PEERS must be an integer >= 0, got ${process.env.DEMO_PEERS}`)
+
+  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, dashboard: registerDashboard })
+  await app.listen({ port, host })
+  const address = app.server.address()
+  const actual = typeof address === 'object' && address ? address.port : port
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+  const base = `http://${shown}:${actual}`
+  const signalUrl = `ws://${shown}:${actual}/ws`
+  process.stdout.write(`Signalling Server Started on ${signalUrl}\n`)
+  process.stdout.write(`Ring dashboard:  ${base}/\n`)
+
+  const peers: DemoPeer[] = await startDemoPeers(signalUrl, peerCount, (line) => process.stdout.write(line + '\n'))
+  process.stdout.write('Ctrl-C to stop.\n')
+
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    Promise.allSettled(peers.map((p) => p.close()))
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`error while stopping: ${(err as Error).message}\n`)
+          process.exit(1)
+        },
+      )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`start: ${(err as Error).message ?? String(err)}\n`)
+  process.exit(1)
+})
