@@ -37,6 +37,8 @@ const FORBIDDEN: Array<[RegExp, string]> = [
 function checkInputs(metafile: Metafile): void {
   const bad: string[] = []
   for (const input of Object.keys(metafile.inputs)) {
+    // "(disabled):…" is a module the browser field maps to false: an empty stub.
+    if (input.startsWith('(disabled):')) continue
     for (const [pattern, what] of FORBIDDEN) if (pattern.test(input)) bad.push(`${input}: ${what}`)
   }
   for (const output of Object.values(metafile.outputs)) {
@@ -49,6 +51,7 @@ function bySource(metafile: Metafile, outfile: string): Record<string, number> {
   const out = Object.entries(metafile.outputs).find(([path]) => resolve(ROOT, path) === outfile)
   const sizes: Record<string, number> = {}
   for (const [input, { bytesInOutput }] of Object.entries(out?.[1].inputs ?? {})) {
+    if (input.startsWith('(disabled):')) continue
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)
     const key = m ? m[1]! : 'src'
     sizes[key] = (sizes[key] ?? 0) + bytesInOutput
