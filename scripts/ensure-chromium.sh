@@ -19,7 +19,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-chromium: $CHROMIUM is missing; installing Debian's chromium with apt-get (a minute or two)..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+  apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
   if [ -x "$CHROMIUM" ]; then
     echo "ensure-chromium: installed $("$CHROMIUM" --version 2>/dev/null || echo chromium)"
     exit 0
