@@ -1,0 +1,56 @@
+import { firstValueFrom } from 'rxjs'
+import { createExplorer, isExplorerError } from '../../src'
+import { parseId } from '../../src/ids'
+import { MemoryNetwork } from '../../src/transport/memory'
+
+const url = 'ws://127.0.0.1:9/ws'
+const memory = () => new MemoryNetwork().transport(1)
+
+describe('createExplorer options', () => {
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['not a URL', 'localhost:9000'],
+    ['http', 'http://localhost:9000/ws'],
+    ['a number', 42],
+  ])('throws BAD_OPTIONS at once when signalUrl is %s', (_, signalUrl) => {
+    expect(() => createExplorer({ signalUrl } as never)).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+  })
+
+  it('throws BAD_OPTIONS without options, for bad numbers, and outside browsers without wrtc', () => {
+    expect(() => createExplorer(undefined as never)).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+    expect(() => createExplorer({ signalUrl: url, stabilizeMs: -1, transport: memory() })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+    expect(() => createExplorer({ signalUrl: url, windowBytes: 10, transport: memory() })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+    expect(() => createExplorer({ signalUrl: url, WebSocket: 'ws' as never, transport: memory() })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+    expect(() => createExplorer({ signalUrl: url })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+  })
+
+  it('takes the id given, or draws a random one', () => {
+    expect(createExplorer({ signalUrl: url, id: '00000000abcd', transport: memory() }).id).toBe('00000000abcd')
+    const a = createExplorer({ signalUrl: 'wss://example.org/ws', transport: memory() })
+    const b = createExplorer({ signalUrl: url, transport: memory() })
+    expect(a.id).toMatch(/^[0-9a-f]{12}$/)
+    expect(a.id).not.toBe(b.id)
+    expect(a.ring.id).toBe(parseId(a.id))
+    expect(() => createExplorer({ signalUrl: url, id: 'ABCDEF000000', transport: memory() })).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
+  })
+
+  it('misuse throws at once; calls before listen() error NOT_LISTENING', async () => {
+    const explorer = createExplorer({ signalUrl: url, transport: memory() })
+    expect(() => explorer.dial$('xyz')).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
+    expect(() => explorer.lookup$('12')).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
+    expect(() => explorer.updateFinger(48)).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
+    for (const call of [explorer.dial$('000000000001'), explorer.lookup$('000000000001'), explorer.updateFinger(3), explorer.updateFingerTable()]) {
+      await expect(firstValueFrom(call)).rejects.toMatchObject({ code: 'NOT_LISTENING' })
+    }
+    await explorer.close()
+  })
+
+  it('close() before listen() resolves; listen() after close() rejects CLOSED', async () => {
+    const explorer = createExplorer({ signalUrl: url, transport: memory() })
+    await explorer.close()
+    await explorer.close()
+    const error = await explorer.listen().catch((e) => e)
+    expect(isExplorerError(error, 'CLOSED')).toBe(true)
+  })
+})

@@ -1,0 +1,174 @@
+import {
+  Observable, Subject, Subscription, asyncScheduler, catchError, defer, exhaustMap, filter, firstValueFrom, lastValueFrom, map, of,
+  takeUntil, throwError,
+} from 'rxjs'
+import { ExplorerError } from '../errors'
+import { fingerStart, formatId, parseId } from '../ids'
+import type { FingerUpdate } from '../ring/finger-table'
+import { RingNode } from '../ring/node'
+import { SocketLayer, type ExplorerSocket } from '../sockets'
+import { createWebRtcTransport } from '../transport/webrtc'
+import { joinRing$, reattach$, type JoinContext } from './join'
+import { resolveExplorerOptions, type ExplorerOptions } from './options'
+import { ringReports$ } from './report'
+import { ServerLink } from './server-link'
+import { ServerSignalling } from './server-signalling'
+
+/** A direct channel to another peer opened or closed. */
+export interface PeerEvent {
+  type: 'up' | 'down'
+  /** The remote peer's id, 12 hex. */
+  id: string
+}
+
+/** One peer of the overlay. See docs/api.md. */
+export interface Explorer {
+  /** This peer's id, 12 lowercase hex characters. */
+  readonly id: string
+  /** Sockets other peers dialled to us. While nobody subscribes, dials to us are refused (DIAL_REFUSED). */
+  readonly incoming$: Observable<ExplorerSocket>
+  /** Every change of a finger row: `{ row, id, previous }` (ids null when absent). */
+  readonly fingers$: Observable<FingerUpdate>
+  /** Direct channels opening and closing. */
+  readonly peers$: Observable<PeerEvent>
+  /** Joins the overlay through the signalling server; resolves once this peer is in the ring and routable. */
+  listen(): Promise<void>
+  /** Cold: a socket to the peer with this id (see ExplorerSocket); errors PEER_NOT_FOUND, DIAL_TIMEOUT, NOT_LISTENING, ... */
+  dial$(id: string): Observable<ExplorerSocket>
+  /** The id of the peer responsible for `key` (12 hex). */
+  lookup$(key: string): Observable<string>
+  /** Refreshes finger row `row` (0–47) now; emits the row's state. */
+  updateFinger(row: number): Observable<FingerUpdate>
+  /** Refreshes every finger row worth keeping now; emits each row's state. */
+  updateFingerTable(): Observable<FingerUpdate>
+  /** Closes sockets (gracefully, bounded), every channel and the server connection. */
+  close(): Promise<void>
+  /** Diagnostics, not a stable API: the ring node underneath. */
+  readonly ring: RingNode
+}
+
+/** Makes a peer; nothing happens until listen(). Misuse (no signalUrl, a bad id) throws at once. */
+export function createExplorer(options: ExplorerOptions): Explorer {
+  return new ExplorerPeer(options)
+}
+
+class ExplorerPeer implements Explorer {
+  readonly id: string
+  readonly ring: RingNode
+  readonly incoming$: Observable<ExplorerSocket>
+  readonly fingers$: Observable<FingerUpdate>
+  readonly peers$: Observable<PeerEvent>
+  private readonly sockets: SocketLayer
+  private readonly link: ServerLink
+  private readonly serverSignalling: ServerSignalling
+  private readonly join: JoinContext
+  private readonly reportMs: number
+  private readonly closing$ = new Subject<void>()
+  private readonly subscriptions = new Subscription()
+  private listening: Promise<void> | null = null
+  private listened = false
+  private closed: Promise<void> | null = null
+
+  constructor(options: ExplorerOptions) {
+    const o = resolveExplorerOptions(options)
+    const scheduler = asyncScheduler
+    const random = Math.random
+    this.id = formatId(o.id)
+    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers: options.iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
+    this.ring = new RingNode({ id: o.id, transport, scheduler, random, ...o.ring })
+    this.sockets = new SocketLayer(
+      { id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null },
+      o.sockets,
+      random,
+    )
+    this.link = new ServerLink(
+      { url: o.signalUrl, WebSocket: o.WebSocket, id: this.id, serverTimeoutMs: o.serverTimeoutMs, reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs },
+      scheduler,
+      random,
+    )
+    this.serverSignalling = new ServerSignalling(this.link, transport, (channel, initiator) => this.ring.channels.add(channel, initiator), 16, random)
+    this.join = {
+      ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random,
+      attempts: o.joinAttempts, backoffMs: Math.min(o.reconnectMinMs, o.ring.stabilizeMs), maxBackoffMs: o.reconnectMaxMs,
+    }
+    this.reportMs = o.reportMs
+    this.incoming$ = this.sockets.incoming$
+    this.fingers$ = this.ring.fingers$
+    this.peers$ = this.ring.peers$.pipe(map(({ type, id }) => ({ type, id })))
+  }
+
+  listen(): Promise<void> {
+    if (this.closed) return Promise.reject(new ExplorerError('CLOSED', 'the explorer is closed'))
+    this.listening ??= firstValueFrom(
+      joinRing$(this.join).pipe(takeUntil(this.closing$)),
+      { defaultValue: undefined },
+    ).then(
+      () => {
+        if (this.closed) throw new ExplorerError('CLOSED', 'the explorer closed while joining')
+        this.joined()
+      },
+      (error) => {
+        // A failed listen() may be tried again.
+        this.listening = null
+        throw error
+      },
+    )
+    return this.listening
+  }
+
+  dial$(id: string): Observable<ExplorerSocket> {
+    const remote = parseId(id)
+    return this.sockets.dial$(remote)
+  }
+
+  lookup$(key: string): Observable<string> {
+    const k = parseId(key)
+    return this.whenListening$(() => this.ring.lookup$(k).pipe(map(({ owner }) => formatId(owner))))
+  }
+
+  updateFinger(row: number): Observable<FingerUpdate> {
+    fingerStart(0, row) // throws BAD_ID for a row outside 0–47, at once
+    return this.whenListening$(() => this.ring.updateFinger$(row))
+  }
+
+  updateFingerTable(): Observable<FingerUpdate> {
+    return this.whenListening$(() => this.ring.updateFingerTable$())
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing$.next()
+      await lastValueFrom(this.sockets.close$(), { defaultValue: undefined })
+      this.subscriptions.unsubscribe()
+      this.serverSignalling.close()
+      this.ring.close()
+      await lastValueFrom(this.link.close$().pipe(catchError(() => of(undefined))), { defaultValue: undefined })
+    })()
+    return this.closed
+  }
+
+  /** In the ring: keep the server connection for newcomers, publish our state, re-attach if ever cut off. */
+  private joined(): void {
+    this.listened = true
+    this.link.keepAlive()
+    this.subscriptions.add(ringReports$(this.ring, this.reportMs, asyncScheduler).subscribe((report) => this.link.report(report)))
+    this.subscriptions.add(
+      this.ring.peers$
+        .pipe(
+          filter((event) => event.type === 'down' && this.ring.channels.size === 0),
+          exhaustMap(() => reattach$(this.join).pipe(catchError(() => of(undefined)))),
+        )
+        .subscribe(),
+    )
+    // Fill the finger table now rather than one row per fix-fingers tick.
+    this.subscriptions.add(this.ring.updateFingerTable$().subscribe({ error: () => undefined }))
+  }
+
+  private whenListening$<T>(body: () => Observable<T>): Observable<T> {
+    return defer(() => {
+      if (this.closed) return throwError(() => new ExplorerError('CLOSED', 'the explorer is closed'))
+      if (!this.listened) return throwError(() => new ExplorerError('NOT_LISTENING', 'call listen() and wait for it first'))
+      return body()
+    })
+  }
+}

@@ -1,0 +1,3 @@
+export { createExplorer, type Explorer, type PeerEvent } from './explorer'
+export type { ExplorerOptions } from './options'
+export type { WebSocketConstructor, WebSocketLike } from './websocket'

@@ -1,0 +1,106 @@
+import { ExplorerError } from '../errors'
+import { parseId, randomIdNumber } from '../ids'
+import { RING_DEFAULTS, type RingTimingOptions } from '../ring/options'
+import { resolveSocketOptions, type ResolvedSocketOptions, type SocketOptions } from '../sockets/options'
+import type { Transport } from '../transport/types'
+import type { WrtcImpl } from '../transport/webrtc'
+import { resolveWebSocket, type WebSocketConstructor } from './websocket'
+
+export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptions {
+  /** The signalling server's WebSocket URL, e.g. `wss://signal.example.org/ws`. Required. */
+  signalUrl: string
+  /** This peer's id, 12 lowercase hex characters. Default: random. */
+  id?: string
+  /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
+  wrtc?: WrtcImpl
+  /** STUN/TURN servers for WebRTC. Default none (host candidates: LAN and loopback only). */
+  iceServers?: RTCIceServer[]
+  /** Finger channels kept at most. Default 16. */
+  maxFingers?: number
+  /** Successor list length. Default 16. */
+  successors?: number
+  /** Direct channels kept at most. Default 64. */
+  maxChannels?: number
+  /** WebSocket constructor: default the global one, else the `ws` package (Node 20). */
+  WebSocket?: WebSocketConstructor
+  /** How long the server may take to answer a join. Default 10 s. */
+  serverTimeoutMs?: number
+  /** Rounds of asking the server for bootstrap peers before listen() fails with JOIN_FAILED. Default 8. */
+  joinAttempts?: number
+  /** Reconnecting to a lost server backs off from this... Default 1 s. */
+  reconnectMinMs?: number
+  /** ...to at most this (with jitter). Default 30 s. */
+  reconnectMaxMs?: number
+  /** Ring state is reported to the server (for GET /ring and the dashboard) at most this often. Default 1 s. */
+  reportMs?: number
+  /** Advanced: channels from this transport instead of WebRTC (the in-memory one in tests and simulation). */
+  transport?: Transport
+}
+
+export interface ResolvedExplorerOptions {
+  signalUrl: string
+  id: number
+  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number }
+  sockets: ResolvedSocketOptions
+  WebSocket: WebSocketConstructor
+  serverTimeoutMs: number
+  joinAttempts: number
+  reconnectMinMs: number
+  reconnectMaxMs: number
+  reportMs: number
+}
+
+const EXPLORER_DEFAULTS = {
+  serverTimeoutMs: 10_000,
+  joinAttempts: 8,
+  reconnectMinMs: 1000,
+  reconnectMaxMs: 30_000,
+  reportMs: 1000,
+}
+
+/** Fills defaults; any misuse throws BAD_OPTIONS (or BAD_ID) at once. */
+export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplorerOptions {
+  if (typeof options !== 'object' || options === null) throw bad('createExplorer needs an options object with signalUrl')
+  const signalUrl = checkUrl(options.signalUrl)
+  const number = (name: keyof ExplorerOptions, fallback: number, min = 0): number => {
+    const value = options[name] ?? fallback
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw bad(`${name} must be a finite number ≥ ${min}, got ${String(value)}`)
+    return value
+  }
+  const resolved: ResolvedExplorerOptions = {
+    signalUrl,
+    id: options.id === undefined ? randomIdNumber() : parseId(options.id),
+    ring: {
+      stabilizeMs: number('stabilizeMs', RING_DEFAULTS.stabilizeMs, 1),
+      fixFingersMs: number('fixFingersMs', RING_DEFAULTS.fixFingersMs, 1),
+      rpcTimeoutMs: number('rpcTimeoutMs', RING_DEFAULTS.rpcTimeoutMs, 1),
+      connectTimeoutMs: number('connectTimeoutMs', RING_DEFAULTS.connectTimeoutMs, 1),
+      maxFingers: number('maxFingers', RING_DEFAULTS.maxFingers, 1),
+      successors: number('successors', RING_DEFAULTS.successors, 1),
+      maxChannels: number('maxChannels', RING_DEFAULTS.maxChannels, 1),
+    },
+    sockets: resolveSocketOptions(options),
+    WebSocket: resolveWebSocket(options.WebSocket),
+    serverTimeoutMs: number('serverTimeoutMs', EXPLORER_DEFAULTS.serverTimeoutMs, 1),
+    joinAttempts: number('joinAttempts', EXPLORER_DEFAULTS.joinAttempts, 1),
+    reconnectMinMs: number('reconnectMinMs', EXPLORER_DEFAULTS.reconnectMinMs, 1),
+    reconnectMaxMs: number('reconnectMaxMs', EXPLORER_DEFAULTS.reconnectMaxMs, 1),
+    reportMs: number('reportMs', EXPLORER_DEFAULTS.reportMs, 1),
+  }
+  if (resolved.reconnectMaxMs < resolved.reconnectMinMs) throw bad('reconnectMaxMs must be ≥ reconnectMinMs')
+  return resolved
+}
+
+function checkUrl(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw bad('signalUrl is required: the signalling server\'s WebSocket URL, e.g. "ws://localhost:9000/ws"')
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw bad(`signalUrl is not a URL: ${JSON.stringify(value.slice(0, 100))}`)
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw bad(`signalUrl must be a ws: or wss: URL, got ${url.protocol}`)
+  return value
+}
+
+const bad = (message: string) => new ExplorerError('BAD_OPTIONS', message)

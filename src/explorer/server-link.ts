@@ -1,0 +1,252 @@
+import {
+  EMPTY, Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, filter, map, merge, of, switchMap, take, tap, timer,
+} from 'rxjs'
+import { ExplorerError } from '../errors'
+import { isIdString } from '../ids'
+import { withTimeout } from '../operators'
+import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket'
+
+/** The server's answer to a join (see docs/signal-server.md). */
+export interface JoinedReply {
+  id: string
+  /** Joined ids clockwise after ours, closest first (some may still be joining). */
+  successors: string[]
+  predecessor: string | null
+  peers: number
+}
+
+export interface ServerSignal {
+  from: string
+  data: unknown
+}
+
+export interface ServerError {
+  code: string
+  message: string
+}
+
+/** A peer's ring state, published for GET /ring and the dashboard. */
+export interface RingReport {
+  successors: string[]
+  predecessor: string | null
+  fingers: { row: number; id: string }[]
+}
+
+export interface ServerLinkOptions {
+  url: string
+  WebSocket: WebSocketConstructor
+  id: string
+  serverTimeoutMs: number
+  reconnectMinMs: number
+  reconnectMaxMs: number
+}
+
+/** Join errors that no retry on this connection can fix. */
+const JOIN_REFUSALS = new Set(['ID_TAKEN', 'BAD_ID'])
+
+/**
+ * The explorer's connection to the signalling server: registers our id, relays
+ * signals both ways, publishes ring reports. Once kept alive, a lost connection
+ * is re-established in the background with jittered exponential backoff
+ * (reconnectMinMs … reconnectMaxMs) and the id registered again, for as long
+ * as the explorer is open; the overlay does not wait for it.
+ */
+export class ServerLink {
+  private readonly signals = new Subject<ServerSignal>()
+  private readonly errors = new Subject<ServerError>()
+  private readonly joined = new Subject<JoinedReply>()
+  readonly signals$: Observable<ServerSignal> = this.signals.asObservable()
+  readonly errors$: Observable<ServerError> = this.errors.asObservable()
+  private socket: WebSocketLike | null = null
+  private opening: ReplaySubject<WebSocketLike> | null = null
+  private registered = false
+  private persistent = false
+  private reconnect: Subscription | null = null
+  private failures = 0
+  private lastReport: string | null = null
+  private closed = false
+
+  constructor(
+    private readonly options: ServerLinkOptions,
+    private readonly scheduler: SchedulerLike,
+    private readonly random: () => number,
+  ) {}
+
+  /** Our id is registered on a live connection: signals can flow. */
+  get isRegistered(): boolean {
+    return this.registered && this.socket?.readyState === WS_OPEN
+  }
+
+  /**
+   * Connects if needed and registers our id; emits the server's joined reply.
+   * Registering again (leave, join) gets a fresh successor list.
+   */
+  register$(): Observable<JoinedReply> {
+    return this.connect$().pipe(
+      take(1),
+      // The reply is awaited before the join goes out: merge subscribes in order.
+      switchMap(() => merge(this.joinedReply$(), defer(() => this.sendJoin()))),
+      take(1),
+      tap(() => {
+        this.registered = true
+        this.failures = 0
+        if (this.lastReport !== null) this.send(this.lastReport)
+      }),
+      withTimeout(this.options.serverTimeoutMs, this.scheduler, () => new ExplorerError('JOIN_FAILED', `the signalling server did not answer within ${this.options.serverTimeoutMs} ms`)),
+      tap({ error: () => this.dropIfNotOpen() }),
+    )
+  }
+
+  /** From now on, a lost connection is re-established and our id registered again. */
+  keepAlive(): void {
+    this.persistent = true
+    if (!this.isRegistered) this.scheduleReconnect()
+  }
+
+  /** Relays `data` to peer `to`; false when not connected. */
+  sendSignal(to: string, data: unknown): boolean {
+    if (!this.isRegistered) return false
+    return this.send(JSON.stringify({ type: 'signal', to, data }))
+  }
+
+  /** Publishes our ring state now and after every re-registration. */
+  report(report: RingReport): void {
+    this.lastReport = JSON.stringify({ type: 'report', ...report })
+    if (this.isRegistered) this.send(this.lastReport)
+  }
+
+  /** Closes the connection; completes once the socket closed (or after serverTimeoutMs). */
+  close$(): Observable<void> {
+    return defer(() => {
+      this.closed = true
+      this.reconnect?.unsubscribe()
+      this.signals.complete()
+      this.errors.complete()
+      this.joined.complete()
+      const socket = this.socket
+      this.socket = null
+      if (socket === null || socket.readyState > WS_OPEN) return of(undefined)
+      const closed = new ReplaySubject<void>(1)
+      socket.onclose = () => closed.next()
+      socket.close(1000, 'explorer closed')
+      return closed.pipe(
+        take(1),
+        withTimeout(this.options.serverTimeoutMs, this.scheduler, () => new ExplorerError('CLOSED', 'the signalling socket did not close')),
+      )
+    })
+  }
+
+  private joinedReply$(): Observable<JoinedReply> {
+    const refused$ = this.errors.pipe(
+      filter((e) => JOIN_REFUSALS.has(e.code)),
+      map((e): never => {
+        throw new ExplorerError('JOIN_FAILED', `the signalling server refused our id: ${e.code}: ${e.message}`)
+      }),
+    )
+    return merge(this.joined, refused$).pipe(take(1))
+  }
+
+  private sendJoin(): Observable<never> {
+    if (this.registered) this.send(JSON.stringify({ type: 'leave' }))
+    this.registered = false
+    this.send(JSON.stringify({ type: 'join', id: this.options.id }))
+    return EMPTY
+  }
+
+  private connect$(): Observable<WebSocketLike> {
+    return defer(() => {
+      if (this.closed) throw new ExplorerError('CLOSED', 'the explorer is closed')
+      if (this.socket?.readyState === WS_OPEN) return of(this.socket)
+      return this.opening ?? this.open()
+    })
+  }
+
+  private open(): Observable<WebSocketLike> {
+    const opening = new ReplaySubject<WebSocketLike>(1)
+    let socket: WebSocketLike
+    try {
+      socket = new this.options.WebSocket(this.options.url)
+    } catch (error) {
+      opening.error(new ExplorerError('SIGNAL_FAILED', `cannot open a WebSocket to ${this.options.url}: ${String(error)}`))
+      return opening
+    }
+    this.socket = socket
+    this.opening = opening
+    socket.onopen = () => {
+      if (this.opening === opening) this.opening = null
+      opening.next(socket)
+      opening.complete()
+    }
+    socket.onmessage = (event) => this.onMessage(event.data)
+    // A close event always follows an error: handled there.
+    socket.onerror = () => undefined
+    socket.onclose = () => {
+      if (this.socket !== socket) return
+      this.socket = null
+      this.registered = false
+      if (this.opening === opening) {
+        this.opening = null
+        opening.error(new ExplorerError('SIGNAL_FAILED', `cannot reach the signalling server at ${this.options.url}`))
+      }
+      this.scheduleReconnect()
+    }
+    return opening
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || !this.persistent || this.reconnect !== null) return
+    const { reconnectMinMs, reconnectMaxMs } = this.options
+    const ceiling = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.failures++)
+    const delay = Math.round(ceiling * (0.5 + 0.5 * this.random()))
+    this.reconnect = timer(delay, this.scheduler).subscribe(() => {
+      this.reconnect = null
+      this.register$().subscribe({ error: () => this.scheduleReconnect() })
+    })
+  }
+
+  /** A connection attempt that timed out: abandon it (its late events are ignored). */
+  private dropIfNotOpen(): void {
+    const socket = this.socket
+    if (socket === null || socket.readyState === WS_OPEN) return
+    this.socket = null
+    this.opening = null
+    try {
+      socket.close()
+    } catch {
+      // Closing a socket that is still connecting may throw in some implementations; it is dropped anyway.
+    }
+    this.scheduleReconnect()
+  }
+
+  private send(text: string): boolean {
+    const socket = this.socket
+    if (socket === null || socket.readyState !== WS_OPEN) return false
+    socket.send(text)
+    return true
+  }
+
+  private onMessage(data: unknown): void {
+    if (typeof data !== 'string') return
+    let message: Record<string, unknown>
+    try {
+      message = JSON.parse(data)
+    } catch {
+      return
+    }
+    if (typeof message !== 'object' || message === null) return
+    switch (message.type) {
+      case 'signal':
+        if (isIdString(message.from)) this.signals.next({ from: message.from, data: message.data })
+        return
+      case 'joined': {
+        const successors = Array.isArray(message.successors) ? message.successors.filter(isIdString) : []
+        const predecessor = isIdString(message.predecessor) ? message.predecessor : null
+        this.joined.next({ id: this.options.id, successors, predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
+        return
+      }
+      case 'error':
+        this.errors.next({ code: String(message.code), message: String(message.message) })
+        return
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import { Observable, ReplaySubject, Subscription, defer, finalize } from 'rxjs'
+import { ExplorerError } from '../errors'
+import { formatId, parseId } from '../ids'
+import type { Channel, SignalPort, Transport } from '../transport/types'
+import type { ServerError, ServerLink, ServerSignal } from './server-link'
+
+/**
+ * What travels in a server `signal` message's `data`: a transport signal
+ * tagged with its session, so a retried or abandoned handshake never mixes
+ * with a new one. `c` marks signals from the connecting side.
+ */
+interface Envelope {
+  sid: number
+  c?: true
+  s: unknown
+}
+
+interface Session {
+  key: string
+  remote: number
+  signals: ReplaySubject<unknown>
+  subscription: Subscription
+}
+
+/**
+ * Channel handshakes relayed by the signalling server: the first channel of a
+ * joining peer (it dials one of the successors the server listed) and, on the
+ * other end, accepting such a joiner. Every later channel is signalled
+ * through the overlay (src/ring/overlay-signalling.ts), not here.
+ */
+export class ServerSignalling {
+  private readonly sessions = new Map<string, Session>()
+  private readonly subscription = new Subscription()
+  private nextSid: number
+
+  constructor(
+    private readonly link: ServerLink,
+    private readonly transport: Transport,
+    /** Takes a channel a joining peer opened to us. */
+    private readonly adopt: (channel: Channel, initiator: number) => void,
+    /** Handshakes others start with us at most at once: bounds what strangers can make us hold. */
+    private readonly maxAccepting: number,
+    random: () => number,
+  ) {
+    this.nextSid = Math.floor(random() * 0xffffffff) >>> 0
+    this.subscription.add(link.signals$.subscribe((signal) => this.onSignal(signal)))
+    this.subscription.add(link.errors$.subscribe((error) => this.onError(error)))
+  }
+
+  /** Cold: opens a channel to `remote`, signalled through the server; unsubscribing aborts. */
+  connect$(remote: number): Observable<Channel> {
+    return defer(() => {
+      this.nextSid = (this.nextSid + 1) >>> 0
+      const sid = this.nextSid
+      const session = this.open(remote, sessionKey(remote, sid, 'connect'))
+      return this.transport.connect(remote, this.port(session, { sid, c: true })).pipe(finalize(() => this.end(session)))
+    })
+  }
+
+  close(): void {
+    this.subscription.unsubscribe()
+    for (const session of [...this.sessions.values()]) this.end(session)
+  }
+
+  private onSignal({ from, data }: ServerSignal): void {
+    const envelope = parseEnvelope(data)
+    if (envelope === null) return
+    const remote = parseId(from)
+    // A connector's signal belongs to a handshake we accept, an accepter's to one we started.
+    const key = sessionKey(remote, envelope.sid, envelope.c ? 'accept' : 'connect')
+    const session = this.sessions.get(key)
+    if (session) return session.signals.next(envelope.s)
+    if (envelope.c && this.accepting() < this.maxAccepting) this.accept(remote, envelope.sid, key, envelope.s)
+  }
+
+  private accept(remote: number, sid: number, key: string, first: unknown): void {
+    const session = this.open(remote, key)
+    session.signals.next(first)
+    session.subscription.add(
+      this.transport.accept(remote, this.port(session, { sid })).subscribe({
+        next: (channel) => {
+          this.end(session)
+          this.adopt(channel, remote)
+        },
+        error: () => this.end(session),
+      }),
+    )
+  }
+
+  /** The server names a peer it no longer has: fail our handshakes with it now rather than at their timeout. */
+  private onError(error: ServerError): void {
+    if (error.code !== 'UNKNOWN_PEER') return
+    const gone = /\b[0-9a-f]{12}\b/.exec(error.message)?.[0]
+    if (gone === undefined) return
+    for (const session of this.sessions.values()) {
+      if (session.key.endsWith('/connect') && formatId(session.remote) === gone) {
+        session.signals.error(new ExplorerError('SIGNAL_FAILED', `${gone} is no longer at the signalling server`))
+      }
+    }
+  }
+
+  private open(remote: number, key: string): Session {
+    const session: Session = { key, remote, signals: new ReplaySubject<unknown>(), subscription: new Subscription() }
+    this.sessions.set(key, session)
+    return session
+  }
+
+  private end(session: Session): void {
+    if (this.sessions.get(session.key) !== session) return
+    this.sessions.delete(session.key)
+    session.subscription.unsubscribe()
+  }
+
+  private accepting(): number {
+    let n = 0
+    for (const key of this.sessions.keys()) if (key.endsWith('/accept')) n++
+    return n
+  }
+
+  private port(session: Session, tag: Omit<Envelope, 's'>): SignalPort {
+    const to = formatId(session.remote)
+    return {
+      signals$: session.signals.asObservable(),
+      send: (s) => {
+        // Throwing fails the handshake at once (the transport turns it into SIGNAL_FAILED).
+        if (!this.link.sendSignal(to, { ...tag, s })) throw new ExplorerError('SIGNAL_FAILED', 'not connected to the signalling server')
+      },
+    }
+  }
+}
+
+const sessionKey = (remote: number, sid: number, role: 'connect' | 'accept') => `${remote}/${sid}/${role}`
+
+function parseEnvelope(data: unknown): Envelope | null {
+  if (typeof data !== 'object' || data === null) return null
+  const { sid, c, s } = data as Partial<Envelope>
+  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 0 || sid > 0xffffffff || s === undefined) return null
+  return { sid, s, ...(c === true ? { c } : {}) }
+}
