@@ -1,4 +1,4 @@
-import { firstValueFrom } from 'rxjs'
+import { Observable, firstValueFrom } from 'rxjs'
 import { createExplorer, isExplorerError } from '../../src'
 import { parseId } from '../../src/ids'
 import { MemoryNetwork } from '../../src/transport/memory'
@@ -40,7 +40,8 @@ describe('createExplorer options', () => {
     expect(() => explorer.dial$('xyz')).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
     expect(() => explorer.lookup$('12')).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
     expect(() => explorer.updateFinger(48)).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
-    for (const call of [explorer.dial$('000000000001'), explorer.lookup$('000000000001'), explorer.updateFinger(3), explorer.updateFingerTable()]) {
+    const calls: Observable<unknown>[] = [explorer.dial$('000000000001'), explorer.lookup$('000000000001'), explorer.updateFinger(3), explorer.updateFingerTable()]
+    for (const call of calls) {
       await expect(firstValueFrom(call)).rejects.toMatchObject({ code: 'NOT_LISTENING' })
     }
     await explorer.close()
