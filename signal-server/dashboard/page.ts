@@ -31,8 +31,8 @@ aside { flex: 0 0 360px; display: flex; flex-direction: column; gap: 14px; }
 .legend { display: grid; grid-template-columns: 44px 1fr; gap: 6px 10px; align-items: center; font-size: 14px; }
 .legend svg { width: 44px; height: 18px; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
-th { text-align: left; color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); padding: 2px 4px; }
-td { padding: 1px 4px; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; }
+th { text-align: left; white-space: nowrap; color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); padding: 2px 4px; }
+td { padding: 1px 4px; white-space: nowrap; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; }
 #more { color: var(--muted); font-size: 13px; margin-top: 4px; }
 .ringline { fill: none; stroke: #cbd5e1; stroke-width: 2; }
 .tick { stroke: #94a3b8; stroke-width: 2; }
