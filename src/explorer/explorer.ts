@@ -89,7 +89,8 @@ class ExplorerPeer implements Explorer {
     this.serverSignalling = new ServerSignalling(this.link, transport, (channel, initiator) => this.ring.channels.add(channel, initiator), 16, random)
     this.join = {
       ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random,
-      attempts: o.joinAttempts, backoffMs: Math.min(o.reconnectMinMs, o.ring.stabilizeMs), maxBackoffMs: o.reconnectMaxMs,
+      // Candidates that are still joining finish within a round or two: retry soon, never wait long.
+      attempts: o.joinAttempts, backoffMs: o.ring.stabilizeMs / 2, maxBackoffMs: 4 * o.ring.stabilizeMs, graceMs: 2 * o.ring.stabilizeMs,
     }
     this.reportMs = o.reportMs
     this.incoming$ = this.sockets.incoming$

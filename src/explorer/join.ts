@@ -19,6 +19,8 @@ export interface JoinContext {
   random: () => number
   /** Rounds of asking the server for candidates. */
   attempts: number
+  /** How long to wait for a listed peer that is still joining itself. */
+  graceMs: number
   /** First pause between rounds (doubling, jittered), and the cap. */
   backoffMs: number
   maxBackoffMs: number
@@ -66,8 +68,12 @@ export function reattach$(ctx: JoinContext): Observable<void> {
 
 function joinThrough$(ctx: JoinContext, candidate: number): Observable<void> {
   const { ring } = ctx
+  // A candidate still joining says so in its first Hello. It may finish soon
+  // (its Hello then says joined, and ring.join$ goes on): give it a grace period, then move on.
   const notInRing$ = ring.router.frames$(FrameType.Ring).pipe(
     filter((f) => f.source === candidate && f.from === candidate && isHelloNotJoined(f.payload)),
+    take(1),
+    switchMap(() => timer(ctx.graceMs, ctx.scheduler)),
     map((): never => {
       throw new ExplorerError('JOIN_FAILED', `${formatId(candidate)} is not in the ring yet`)
     }),

@@ -25,7 +25,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   WebSocket?: WebSocketConstructor
   /** How long the server may take to answer a join. Default 10 s. */
   serverTimeoutMs?: number
-  /** Rounds of asking the server for bootstrap peers before listen() fails with JOIN_FAILED. Default 8. */
+  /** Rounds of asking the server for bootstrap peers before listen() fails with JOIN_FAILED. Default 10. */
   joinAttempts?: number
   /** Reconnecting to a lost server backs off from this... Default 1 s. */
   reconnectMinMs?: number
@@ -52,7 +52,7 @@ export interface ResolvedExplorerOptions {
 
 const EXPLORER_DEFAULTS = {
   serverTimeoutMs: 10_000,
-  joinAttempts: 8,
+  joinAttempts: 10,
   reconnectMinMs: 1000,
   reconnectMaxMs: 30_000,
   reportMs: 1000,
