@@ -9,7 +9,7 @@ import { bytesToId, writeId } from '../ids'
 export enum RingOp {
   /** Routed (traced) to the owner of the frame's dest key; answered back along the path. */
   FindSuccessor = 1,
-  /** The owner's answer: itself, its predecessor and successors, and the hops the request took. */
+  /** The owner's answer: itself, its predecessor and successors, the hops the request took and its path (a route to the owner). */
   Found = 2,
   /** Stabilize: ask a successor for its predecessor and successor list. */
   GetState = 3,
@@ -18,31 +18,36 @@ export enum RingOp {
   Notify = 5,
   /** First frame on every channel, and again on joining: tells the remote whether it may route through us. */
   Hello = 6,
+  /** "Your successor is stale: this peer sits between you and me." Sent when we had to step your frame back. */
+  Hint = 7,
 }
 
 export type RingMessage =
   | { op: RingOp.FindSuccessor }
-  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: number[] }
+  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: number[]; path: number[] }
   | { op: RingOp.GetState }
   | { op: RingOp.State; predecessor: number | null; successors: number[] }
   | { op: RingOp.Notify }
   | { op: RingOp.Hello; joined: boolean }
+  | { op: RingOp.Hint; candidate: number }
 
-/** Successor lists longer than this are refused: bounds what a hostile peer can make us store. */
+/** Id lists (successors, paths) longer than this are refused: bounds what a hostile peer can make us store. */
 export const MAX_LISTED_SUCCESSORS = 64
 
 export function encodeRingMessage(message: RingMessage): Uint8Array {
   switch (message.op) {
     case RingOp.Found:
-      return withSuccessors(withOptionalId([message.op, message.hops], message.predecessor), message.successors)
+      return withIds(withIds(withOptionalId([message.op, message.hops], message.predecessor), message.successors), message.path)
     case RingOp.State:
-      return withSuccessors(withOptionalId([message.op], message.predecessor), message.successors)
+      return withIds(withOptionalId([message.op], message.predecessor), message.successors)
     case RingOp.FindSuccessor:
     case RingOp.GetState:
     case RingOp.Notify:
       return Uint8Array.of(message.op)
     case RingOp.Hello:
       return Uint8Array.of(message.op, message.joined ? 1 : 0)
+    case RingOp.Hint:
+      return withOptionalId([message.op], message.candidate)
   }
 }
 
@@ -53,7 +58,7 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
   switch (op) {
     case RingOp.Found: {
       const hops = reader.u8()
-      message = { op, hops, predecessor: reader.optionalId(), successors: reader.ids() }
+      message = { op, hops, predecessor: reader.optionalId(), successors: reader.ids(), path: reader.ids() }
       break
     }
     case RingOp.State:
@@ -67,6 +72,12 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
     case RingOp.Hello:
       message = { op, joined: reader.u8() === 1 }
       break
+    case RingOp.Hint: {
+      const candidate = reader.optionalId()
+      if (candidate === null) throw bad('hint without a candidate')
+      message = { op, candidate }
+      break
+    }
     default:
       throw bad(`unknown ring op ${op}`)
   }
@@ -82,8 +93,8 @@ function withOptionalId(head: number[], id: number | null): Uint8Array {
   return bytes
 }
 
-function withSuccessors(head: Uint8Array, successors: number[]): Uint8Array {
-  const list = successors.slice(0, MAX_LISTED_SUCCESSORS)
+function withIds(head: Uint8Array, ids: number[]): Uint8Array {
+  const list = ids.slice(0, MAX_LISTED_SUCCESSORS)
   const bytes = new Uint8Array(head.length + 1 + 6 * list.length)
   bytes.set(head)
   bytes[head.length] = list.length
@@ -115,7 +126,7 @@ class Reader {
 
   ids(): number[] {
     const count = this.u8()
-    if (count > MAX_LISTED_SUCCESSORS) throw bad(`successor list of ${count} exceeds ${MAX_LISTED_SUCCESSORS}`)
+    if (count > MAX_LISTED_SUCCESSORS) throw bad(`id list of ${count} exceeds ${MAX_LISTED_SUCCESSORS}`)
     const ids: number[] = []
     for (let i = 0; i < count; i++) ids.push(this.id())
     return ids

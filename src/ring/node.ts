@@ -3,7 +3,7 @@ import {
   map, mergeMap, of, retry, switchMap, take, tap, throwError, timer,
 } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../errors'
-import { betweenOpen, betweenRightInclusive, fingerStart, formatId } from '../ids'
+import { RING_SIZE, betweenOpen, betweenRightInclusive, fingerStart, formatId } from '../ids'
 import { withTimeout } from '../operators'
 import { ChannelSet, PeerEvent } from '../router/channel-set'
 import { LocalFrame, Router } from '../router/router'
@@ -21,6 +21,8 @@ export interface LookupResult {
   owner: number
   /** Forwarding steps the request took to reach it. */
   hops: number
+  /** The hops from us to the owner (the owner last; empty when it is us): a source route to it. */
+  route: number[]
 }
 
 export interface RingSnapshot {
@@ -40,7 +42,7 @@ const JOIN_ATTEMPTS = 6
 /** A settled finger table is refreshed at most this many times less often. */
 const FIX_FINGERS_MAX_BACKOFF = 8
 
-/** Rounds between checks that our own id routes to us (every round while we have no predecessor). */
+/** Rounds between asking the ring who our successor is (every round while we have no predecessor). */
 const SELF_CHECK_EVERY = 8
 
 /**
@@ -76,6 +78,8 @@ export class RingNode {
   private fingerSkip = 0
   private fingerPassChanged = false
   private predecessorHeardAt = 0
+  /** When we last hinted each neighbour about its stale successor. */
+  private readonly hinted = new Map<number, number>()
   private closed = false
 
   constructor(options: RingOptions) {
@@ -91,7 +95,7 @@ export class RingNode {
     this.r = options.successors ?? RING_DEFAULTS.successors
     this.maxChannels = options.maxChannels ?? RING_DEFAULTS.maxChannels
     this.channels = new ChannelSet(this.id, () => this.scheduler.now(), formatId)
-    this.router = new Router(this.channels, () => this.view())
+    this.router = new Router(this.channels, () => this.view(), (neighbour) => this.hintStaleSuccessor(neighbour))
     this.signalling = new OverlaySignalling(
       this.id, options.transport, this.router, this.channels, this.scheduler,
       { connectTimeoutMs: this.timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions },
@@ -129,15 +133,12 @@ export class RingNode {
       // Concurrent joins make the first answers stale (the owner we found may
       // itself be mid-join): retry the steps after the bootstrap a few times.
       const attempt$ = defer(() => this.lookup$(this.id)).pipe(
-        switchMap(({ owner }) => {
+        switchMap(({ owner, route }) => {
           if (owner === this.id) throw new ExplorerError('JOIN_FAILED', `id ${formatId(this.id)} is already in the ring`)
-          return concat(this.signalling.ensureChannel$(owner), of(owner))
+          return concat(this.signalling.ensureChannel$(owner, route), of(owner))
         }),
         filter((owner): owner is number => typeof owner === 'number'),
-        switchMap((owner) => {
-          this.sendRing(owner, { op: RingOp.Notify })
-          return this.getState$(owner).pipe(map((state) => ({ owner, state })))
-        }),
+        switchMap((owner) => this.getState$(owner).pipe(map((state) => ({ owner, state })))),
         take(1),
         retry({ count: JOIN_ATTEMPTS - 1, delay: (error, attempt) => this.joinRetryDelay$(error, attempt) }),
       )
@@ -145,7 +146,10 @@ export class RingNode {
         switchMap(() => attempt$),
         map(({ owner, state }) => {
           this.successors = this.successorList(owner, state.successors)
+          // Hello (joined) goes out on every channel first, so the successor
+          // sees us as routable before our notify makes us its predecessor.
           this.becomeJoined()
+          this.sendRing(owner, { op: RingOp.Notify })
           if (b !== owner && !this.isNeeded(b)) this.channels.close(b)
         }),
         // A failed join leaves the node as it was, ready for another try through another bootstrap.
@@ -164,7 +168,13 @@ export class RingNode {
         },
         this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', `lookup of ${formatId(key)}`,
       )
-      .pipe(map(({ frame, message }) => ({ owner: frame.source, hops: message.op === RingOp.Found ? message.hops : 0 })))
+      .pipe(
+        map(({ frame, message }) => {
+          const path = message.op === RingOp.Found ? message.path : []
+          const route = frame.source === this.id ? [] : [...path.slice(1), frame.source]
+          return { owner: frame.source, hops: message.op === RingOp.Found ? message.hops : 0, route }
+        }),
+      )
   }
 
   /** Refreshes one finger row: looks up its start and opens a channel to the owner. Emits the row's state after. */
@@ -173,9 +183,9 @@ export class RingNode {
       const start = fingerStart(this.id, row)
       const previous = this.fingerTable.get(row)
       const known = this.ownerFromSuccessorList(start)
-      const owner$ = known !== null ? of({ owner: known, hops: 0 }) : this.lookup$(start)
+      const owner$: Observable<{ owner: number; route: number[] | null }> = known !== null ? of({ owner: known, route: null }) : this.lookup$(start)
       return owner$.pipe(
-        switchMap(({ owner }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner), of(owner)))),
+        switchMap(({ owner, route }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner, route), of(owner)))),
         filter((owner): owner is number => typeof owner === 'number'),
         take(1),
         map((owner) => {
@@ -210,7 +220,9 @@ export class RingNode {
   stabilize(): void {
     if (!this.joined || this.stabilizing) return
     this.checkPredecessor()
-    if (this.predecessor === null || ++this.rounds % SELF_CHECK_EVERY === 0) this.checkOwnId()
+        this.rounds++
+    if (this.predecessor === null) this.checkRingPosition(this.id)
+    else if (this.rounds % SELF_CHECK_EVERY === 0) this.checkRingPosition((this.rounds / SELF_CHECK_EVERY) % 2 ? this.id : (this.id + 1) % RING_SIZE)
     const closer = this.closestRoutableAfterSelf()
     if (closer !== null && (this.successors.length === 0 || betweenOpen(closer, this.id, this.successors[0]))) {
       // A peer we already talk to sits between us and our successor: it is the better successor.
@@ -232,7 +244,7 @@ export class RingNode {
         if (x === null || x === this.id || !betweenOpen(x, this.id, s)) return of(s)
         // Someone joined between us and our successor: it becomes our successor
         // once we reach it, through our successor, which has a channel to it.
-        return concat(this.signalling.ensureChannel$(x, s), of(x)).pipe(
+        return concat(this.signalling.ensureChannel$(x, [s, x]), of(x)).pipe(
           filter((id): id is number => typeof id === 'number'),
           tap((x) => (this.successors = this.successorList(x, this.successors))),
           catchError(() => of(s)),
@@ -353,19 +365,23 @@ export class RingNode {
   }
 
   /**
-   * Plain stabilize cannot repair a ring that has split into interleaved
-   * chains (each consistent on its own). Looking up our own id through a
-   * neighbour shows who the ring thinks owns it: if not us, that peer is a
-   * closer successor than ours, and we are its predecessor. Adopting and
-   * notifying it merges the chains.
+   * Two repairs plain stabilize lacks, both by asking the rest of the ring
+   * (a lookup that starts at a neighbour):
+   * - who owns our own id: if not us, we are an orphan (no peer points at us,
+   *   the ring split into interleaved chains); notifying that owner lets its
+   *   predecessor find us;
+   * - who owns the key right after us, i.e. our true successor: when a join
+   *   picked a far successor, stabilize walks back one peer a round, while the
+   *   lookup's step-back walk does it in one go.
+   * A closer answer than our successor is adopted; the owner is notified.
    */
-  private checkOwnId(): void {
+  private checkRingPosition(key: number): void {
     const neighbours = this.channels.routing.list().filter((id) => id !== this.successors[0])
     if (neighbours.length === 0) return
     const through = neighbours[Math.floor(this.random() * neighbours.length)]
-    const check$ = this.lookup$(this.id, through).pipe(
+    const check$ = this.lookup$(key, through).pipe(
       filter(({ owner }) => owner !== this.id),
-      switchMap(({ owner }) => concat(this.signalling.ensureChannel$(owner), of(owner))),
+      switchMap(({ owner, route }) => concat(this.signalling.ensureChannel$(owner, route), of(owner))),
       filter((owner): owner is number => typeof owner === 'number'),
     )
     this.subscriptions.add(
@@ -444,7 +460,7 @@ export class RingNode {
         if (!this.joined || frame.unreachable) return
         this.router.reply(frame, {
           type: FrameType.Ring, conn: frame.conn, seq: 0,
-          payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: this.predecessor, successors: this.successors }),
+          payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: this.predecessor, successors: this.successors, path: frame.path ?? [] }),
         })
         return
       case RingOp.Found:
@@ -459,6 +475,9 @@ export class RingNode {
       case RingOp.Notify:
         if (frame.from === frame.source) this.onNotify(frame.source)
         return
+      case RingOp.Hint:
+        if (frame.from === frame.source) this.onHint(frame.source, message.candidate)
+        return
       case RingOp.Hello:
         if (frame.from !== frame.source) return
         this.channels.setRoutable(frame.source, message.joined)
@@ -467,8 +486,41 @@ export class RingNode {
     }
   }
 
+  /**
+   * `neighbour` believes we follow it, but peers sit between us: name the one
+   * we know closest after it (possibly many peers closer than us at once).
+   * At most one hint per neighbour a round.
+   */
+  private hintStaleSuccessor(neighbour: number): void {
+    const now = this.scheduler.now()
+    if ((this.hinted.get(neighbour) ?? -Infinity) > now - this.timing.stabilizeMs) return
+    const candidate = this.channels.routing.closestFollowing(neighbour, this.id) ?? this.predecessor
+    if (candidate === null || candidate === neighbour) return
+    this.hinted.set(neighbour, now)
+    if (this.hinted.size > 1024) this.hinted.clear()
+    this.sendRing(neighbour, { op: RingOp.Hint, candidate })
+  }
+
+  /** A peer after us says `candidate` sits between us and it: a better successor, reached through that peer. */
+  private onHint(from: number, candidate: number): void {
+    const s = this.successors[0]
+    if (!this.joined || s === undefined || !betweenOpen(candidate, this.id, s)) return
+    this.subscriptions.add(
+      concat(this.signalling.ensureChannel$(candidate, [from, candidate]), of(candidate))
+        .pipe(filter((id): id is number => typeof id === 'number'))
+        .subscribe({
+          next: (x) => {
+            if (this.successors[0] !== undefined && betweenOpen(x, this.id, this.successors[0])) this.successors = this.successorList(x, this.successors)
+            this.sendRing(x, { op: RingOp.Notify })
+          },
+          error: () => undefined,
+        }),
+    )
+  }
+
   private onNotify(candidate: number): void {
-    if (!this.joined || candidate === this.id) return
+    // Only a peer in the ring may own keys: one still joining would swallow them.
+    if (!this.joined || candidate === this.id || !this.channels.isRoutable(candidate)) return
     const p = this.predecessor
     if (p === null || !this.channels.has(p) || betweenOpen(candidate, p, this.id)) {
       this.predecessor = candidate

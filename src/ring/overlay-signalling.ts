@@ -20,10 +20,8 @@ interface Envelope {
 interface Session {
   remote: number
   conn: number
-  /** The way back to the remote, learned from its last traced signal; null to route by id. */
+  /** A source route to the remote: from a lookup, or the reverse of the path its signals came by; null to route by id. */
   route: number[] | null
-  /** Our first hop towards the remote when we dial through a common neighbour; null to route by id. */
-  relay: number | null
   signals: Subject<unknown>
   subscription: Subscription
 }
@@ -67,10 +65,11 @@ export class OverlaySignalling {
 
   /**
    * Completes once a channel to `remote` is open: at once if one is, else
-   * after signalling through the overlay, routed by id or, when `relay` is
-   * given (a neighbour with a channel to `remote`), through that neighbour.
+   * after signalling through the overlay, along `route` when known (the hops
+   * a lookup took to reach it: no dependence on routing being right), else
+   * routed by id.
    */
-  ensureChannel$(remote: number, relay: number | null = null): Observable<void> {
+  ensureChannel$(remote: number, route: number[] | null = null): Observable<void> {
     return defer(() => {
       if (this.channels.has(remote)) return of(undefined)
       if (remote === this.self) return throwError(() => new ExplorerError('SIGNAL_FAILED', 'a peer cannot open a channel to itself'))
@@ -78,7 +77,7 @@ export class OverlaySignalling {
       if (!done) {
         done = new ReplaySubject<void>(1)
         this.pending.set(remote, done)
-        this.initiate(remote, relay !== null && this.channels.has(relay) ? relay : null)
+        this.initiate(remote, route !== null && route.length > 0 && this.channels.has(route[0]) ? route : null)
       }
       // The attempt has timers of its own; this one also covers a glare we lost and the winner never finishing.
       return done.pipe(withTimeout(this.options.connectTimeoutMs * 2, this.scheduler, () => new ExplorerError('SIGNAL_FAILED', `no channel to ${formatId(remote)}`)))
@@ -92,14 +91,14 @@ export class OverlaySignalling {
     this.pending.clear()
   }
 
-  private initiate(remote: number, relay: number | null): void {
+  private initiate(remote: number, route: number[] | null): void {
     if (this.sessions.size >= this.options.maxSessions) {
       this.settle(remote, new ExplorerError('SIGNAL_FAILED', 'too many channel set-ups in progress'))
       return
     }
     this.nextConn = (this.nextConn + 1) >>> 0
     const session = this.openSession(remote, this.nextConn)
-    session.relay = relay
+    session.route = route
     session.subscription.add(
       this.transport.connect(remote, this.portFor(session)).subscribe({
         next: (channel) => this.adopt(session, channel, this.self),
@@ -165,7 +164,7 @@ export class OverlaySignalling {
   }
 
   private openSession(remote: number, conn: number): Session {
-    const session: Session = { remote, conn, route: null, relay: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription() }
+    const session: Session = { remote, conn, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription() }
     this.sessions.set(sessionKey(remote, conn), session)
     session.subscription.add(
       timer(this.options.connectTimeoutMs, this.scheduler).subscribe(() => {
@@ -180,11 +179,10 @@ export class OverlaySignalling {
     return { signals$: session.signals.asObservable(), send: (signal) => this.sendTo(session, { s: signal }) }
   }
 
-  /** Back along the way the remote's signals came, else traced: through our relay, or routed by id. */
+  /** Along the session's known route, else routed by id and traced (so the answer can come back the same way). */
   private sendTo(session: Session, envelope: Envelope): void {
     const frame = { type: FrameType.Signal, dest: session.remote, conn: session.conn, seq: 0, payload: encode(envelope) }
     if (session.route !== null) this.router.sendAlong(session.route, frame)
-    else if (session.relay !== null) this.router.sendThrough(session.relay, { ...frame, flags: FrameFlag.Exact }, true)
     else this.router.send({ ...frame, flags: FrameFlag.Exact }, true)
   }
 

@@ -1,7 +1,7 @@
 import { Observable, Subject, Subscription, merge } from 'rxjs'
 import { isExplorerError } from '../errors'
 import { DEFAULT_TTL, Frame, FrameFlag, FrameType, encodeFrame } from '../wire/frame'
-import { MAX_ROUTE_HOPS, readRoute, writeRoute } from '../wire/route-record'
+import { MAX_ROUTE_HOPS, SourceRoute, readRoute, readSourceRoute, writeRoute, writeSourceRoute } from '../wire/route-record'
 import type { ChannelSet } from './channel-set'
 import { RoutedFrame, decodeFrames, routeFrames } from './operators'
 import type { RoutingView } from './routing-table'
@@ -39,6 +39,8 @@ export class Router {
   constructor(
     private readonly channels: ChannelSet,
     private readonly view: () => RoutingView,
+    /** Called when a neighbour handed us a Final frame for a key we had to step back: its successor is stale. */
+    private readonly onStaleSuccessor: (neighbour: number) => void = () => undefined,
   ) {
     this.subscription = channels.inbound$
       .pipe(
@@ -102,7 +104,8 @@ export class Router {
   sendAlong(route: number[], frame: Omit<Frame, 'ttl' | 'source' | 'flags'>): boolean {
     this.stats.originated++
     const self = this.view().self
-    const full: Frame = { ...frame, flags: FrameFlag.Exact | FrameFlag.Routed, ttl: DEFAULT_TTL, source: self, payload: writeRoute(route, frame.payload) }
+    if (route.length === 0) route = [self]
+    const full: Frame = { ...frame, flags: FrameFlag.Exact | FrameFlag.Routed, ttl: DEFAULT_TTL, source: self, payload: writeSourceRoute(route, frame.payload) }
     const result = this.route({ frame: full, from: self, bytes: null })
     if (typeof result === 'boolean') return result
     this.local.next(result)
@@ -124,7 +127,7 @@ export class Router {
   /** Returns the frame for local delivery, or forwards it and says whether it left. */
   private route({ frame, from, bytes }: RoutedFrame): LocalFrame | boolean {
     const view = this.view()
-    if (frame.flags & FrameFlag.Routed) return this.followRoute(from, frame)
+    if (frame.flags & FrameFlag.Routed) return this.followRoute(from, frame, bytes)
     const exact = (frame.flags & FrameFlag.Exact) !== 0
     // While joining we own no key, not even our own id: only frames for us by name stop here.
     if (frame.dest === view.self && (view.joined || exact)) return this.deliver(from, frame, false)
@@ -134,6 +137,7 @@ export class Router {
       case 'local':
         return this.deliver(from, frame, exact && frame.dest !== view.self)
       case 'forward':
+        if (hop.flags & FrameFlag.Back && !(frame.flags & FrameFlag.Back) && from !== view.self) this.onStaleSuccessor(from)
         frame.flags = (frame.flags & ~ROUTING_FLAGS) | hop.flags
         return this.forward(hop.via, frame, bytes)
       case 'unroutable':
@@ -174,25 +178,34 @@ export class Router {
     return sent
   }
 
-  /** A source-routed frame: take the next listed hop, or stop here when none is left. */
-  private followRoute(from: number, frame: Frame): LocalFrame | boolean {
-    const record = this.parseRoute(frame.payload)
-    if (record === null) return false
-    if (record.ids.length === 0) {
-      frame.payload = record.rest
-      return this.deliver(from, frame, frame.dest !== this.view().self)
+  /** A source-routed frame: take the next listed hop, or stop here when it was the last. */
+  private followRoute(from: number, frame: Frame, bytes: Uint8Array | null): LocalFrame | boolean {
+    let route: SourceRoute
+    try {
+      route = readSourceRoute(frame.payload)
+    } catch (error) {
+      if (!isExplorerError(error, 'BAD_FRAME')) throw error
+      this.drop('BAD_FRAME')
+      return false
     }
-    const [next, ...rest] = record.ids
-    if (next === this.view().self) {
-      frame.payload = writeRoute(rest, record.rest)
-      return this.followRoute(from, frame)
+    const self = this.view().self
+    let next = route.next
+    while (next < route.ids.length && route.ids[next] === self) next++
+    if (next === route.ids.length) {
+      frame.payload = route.rest
+      const local = this.deliver(from, frame, frame.dest !== self)
+      // The way back: the source, then every hop before us.
+      if (typeof local === 'object') local.path = [frame.source, ...route.ids.slice(0, -1).filter((id) => id !== self)]
+      return local
     }
-    if (!this.channels.has(next)) {
+    const hop = route.ids[next]
+    if (!this.channels.has(hop)) {
       this.drop('UNREACHABLE')
       return false
     }
-    frame.payload = writeRoute(rest, record.rest)
-    return this.forward(next, frame, null)
+    // Advance the cursor in place: the route stays whole for the receiver.
+    frame.payload[1] = next + 1
+    return this.forward(hop, frame, bytes)
   }
 
   private parseRoute(payload: Uint8Array): ReturnType<typeof readRoute> | null {

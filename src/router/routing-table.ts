@@ -63,6 +63,14 @@ export class RoutingTable {
     return betweenOpen(candidate, self, key) ? candidate : null
   }
 
+  /** The known peer closest after `from`, strictly between `from` and `self`; null if none. */
+  closestFollowing(from: number, self: number): number | null {
+    const n = this.ids.length
+    if (n === 0) return null
+    const candidate = this.ids[lowerBound(this.ids, (from + 1) % 2 ** 48) % n]
+    return betweenOpen(candidate, from, self) ? candidate : null
+  }
+
   /**
    * Chord's recursive step. Ownership is decided where Chord decides it, at
    * the key's predecessor, which hands the frame to its successor marked Final:

@@ -33,3 +33,35 @@ export function readRoute(payload: Uint8Array): RouteRecord {
   for (let i = 0; i < count; i++) ids.push(bytesToId(payload, 1 + 6 * i))
   return { ids, rest: payload.subarray(1 + 6 * count) }
 }
+
+/**
+ * A source route: [count u8][next u8][count × ids][rest]. The whole route
+ * stays in the frame (each hop only advances `next`, in place), so the
+ * receiver learns the path it came by and can answer along its reverse.
+ */
+export interface SourceRoute {
+  ids: number[]
+  next: number
+  rest: Uint8Array
+}
+
+export function writeSourceRoute(ids: readonly number[], rest: Uint8Array): Uint8Array {
+  if (ids.length === 0 || ids.length > MAX_ROUTE_HOPS) throw new ExplorerError('BAD_FRAME', `source route of ${ids.length} hops is outside 1..${MAX_ROUTE_HOPS}`)
+  const out = new Uint8Array(2 + 6 * ids.length + rest.byteLength)
+  out[0] = ids.length
+  out[1] = 0
+  ids.forEach((id, i) => writeId(out, 2 + 6 * i, id))
+  out.set(rest, 2 + 6 * ids.length)
+  return out
+}
+
+export function readSourceRoute(payload: Uint8Array): SourceRoute {
+  const count = payload[0]
+  const next = payload[1]
+  if (payload.byteLength < 2 || count === 0 || count > MAX_ROUTE_HOPS || next > count || payload.byteLength < 2 + 6 * count) {
+    throw new ExplorerError('BAD_FRAME', 'source route truncated or malformed')
+  }
+  const ids: number[] = []
+  for (let i = 0; i < count; i++) ids.push(bytesToId(payload, 2 + 6 * i))
+  return { ids, next, rest: payload.subarray(2 + 6 * count) }
+}
