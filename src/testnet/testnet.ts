@@ -1,4 +1,6 @@
 import { ReplaySubject, firstValueFrom } from 'rxjs'
+import { ExplorerError } from '../errors'
+import { formatId } from '../ids'
 import { RingNode } from '../ring/node'
 import type { RingOptions } from '../ring/options'
 import { VirtualScheduler } from '../scheduler/virtual-scheduler'
@@ -37,7 +39,7 @@ export interface Testnet {
   oracle(): RingOracle
   /** Advances virtual time one stabilize period at a time until the ring and fingers are right. Returns the rounds taken, or -1. */
   converge(maxMs?: number): number
-  /** A new peer joins through a random live peer. */
+  /** A new peer joins through a random live peer. Throws JOIN_FAILED at once if `id` is live already. */
   addPeer(id?: number): RingNode
   /** Peers vanish without warning (no leave): their neighbours notice when channels fail. */
   crash(ids: Iterable<number>): void
@@ -123,6 +125,8 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
       return -1
     },
     addPeer(id = freshId()) {
+      // The memory network has one peer per id: a second node would replace the live one here and share its transport.
+      if (nodes.has(id)) throw new ExplorerError('JOIN_FAILED', `id ${formatId(id)} is already in the ring`)
       const bootstrap = bootstrapFor(id)
       const node = makeNode(id)
       joinThrough(node, bootstrap)
