@@ -76,7 +76,7 @@ export class RingNode {
   private nextFingerIndex = 0
   private fingerBackoff = 1
   private fingerSkip = 0
-  private fingerPassChanged = false
+  private fingerPassChanged = true
   private predecessorHeardAt = 0
   /** When we last hinted each neighbour about its stale successor. */
   private readonly hinted = new Map<number, number>()
@@ -537,6 +537,9 @@ export class RingNode {
       return
     }
     if (this.predecessor === event.peer) this.predecessor = null
+    // A successor whose channel closed is most likely gone: move on to the next
+    // in the list now instead of trying to reach it again for a whole connect timeout.
+    if (this.successors.includes(event.peer)) this.successors = this.successors.filter((id) => id !== event.peer)
     this.fingerTable.forget(event.peer)
   }
 
