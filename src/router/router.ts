@@ -1,6 +1,6 @@
 import { Observable, Subject, Subscription, merge } from 'rxjs'
 import { isExplorerError } from '../errors'
-import { DEFAULT_TTL, Frame, FrameFlag, FrameType, encodeFrame } from '../wire/frame'
+import { DEFAULT_TTL, Frame, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../wire/frame'
 import { MAX_ROUTE_HOPS, SourceRoute, readRoute, readSourceRoute, writeRoute, writeSourceRoute } from '../wire/route-record'
 import type { ChannelSet } from './channel-set'
 import { RoutedFrame, decodeFrames, routeFrames } from './operators'
@@ -74,6 +74,20 @@ export class Router {
     this.stats.originated++
     const self = this.view().self
     const result = this.route({ frame: this.originate(frame, traced), from: self, bytes: null })
+    if (typeof result === 'boolean') return result
+    this.local.next(result)
+    return !result.unreachable
+  }
+
+  /**
+   * Originates a frame already encoded with us as its source (sockets encode
+   * each frame once and keep it for retransmission): it leaves as these very
+   * bytes, TTL reset and routing flags patched in place.
+   */
+  sendEncoded(bytes: Uint8Array): boolean {
+    this.stats.originated++
+    bytes[2] = DEFAULT_TTL
+    const result = this.route({ frame: decodeFrame(bytes), from: this.view().self, bytes })
     if (typeof result === 'boolean') return result
     this.local.next(result)
     return !result.unreachable
