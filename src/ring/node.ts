@@ -538,8 +538,10 @@ export class RingNode {
     }
     if (this.predecessor === event.peer) this.predecessor = null
     // A successor whose channel closed is most likely gone: move on to the next
-    // in the list now instead of trying to reach it again for a whole connect timeout.
-    if (this.successors.includes(event.peer)) this.successors = this.successors.filter((id) => id !== event.peer)
+    // in the list now instead of trying to reach it again for a whole connect
+    // timeout. (Only the first: the list must stay contiguous, finger rows are
+    // resolved from it; if it is alive, stabilize finds it again.)
+    if (this.successors[0] === event.peer) this.successors = this.successors.slice(1)
     this.fingerTable.forget(event.peer)
   }
 
