@@ -30,9 +30,6 @@ describe('routed socket streams (virtual time)', () => {
     expect(frames).toHaveLength(expectedFrames)
     expect(Math.max(...frames.map((f) => f.bytes))).toBe(MAX_PAYLOAD_BYTES)
     expect(frames.filter((f) => !f.more)).toHaveLength(sizes.length)
-    // What arrives is a message of its own, not a view into a frame buffer.
-    expect(got.values[2].byteOffset).toBe(0)
-    expect(got.values[2].buffer.byteLength).toBe(MAX_PAYLOAD_BYTES - 1)
   })
 
   it('copies on send: reusing the buffer afterwards does not change what arrives', () => {

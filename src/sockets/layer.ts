@@ -50,6 +50,7 @@ export class SocketLayer {
       scheduler: host.scheduler,
       options: this.options,
       send: (frame) => host.router.send(frame),
+      sendEncoded: (frame) => host.router.sendEncoded(frame),
       congested: (resume) => this.congested(resume),
       release: (socket) => this.release(socket),
     }

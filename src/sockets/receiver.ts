@@ -110,8 +110,8 @@ export class Receiver {
       this.partFrameBytes += bytes
       return
     }
-    // A copy: the payload is a view into a frame buffer, header included.
-    const message = this.parts.length === 0 ? payload.slice() : concat(this.parts, payload, this.partBytes)
+    // One frame: its payload as is, a view into the frame's own buffer (no copy).
+    const message = this.parts.length === 0 ? payload : concat(this.parts, payload, this.partBytes)
     const frameBytes = this.partFrameBytes + bytes
     this.parts = []
     this.partBytes = 0

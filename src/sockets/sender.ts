@@ -1,11 +1,13 @@
 import type { SchedulerLike, Subscription } from 'rxjs'
-import { FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD_BYTES } from '../wire/frame'
+import { FrameFlag, FrameType, MAX_PAYLOAD_BYTES } from '../wire/frame'
 import type { ResolvedSocketOptions } from './options'
 import { nextSeq, seqDelta } from './wire'
 
 export interface SenderHooks {
-  /** Puts one frame of this socket on its way. */
-  emit(type: FrameType, flags: number, seq: number, payload: Uint8Array): void
+  /** Encodes one frame of this socket (the only copy of the message bytes). */
+  encode(type: FrameType, flags: number, seq: number, payload: Uint8Array): Uint8Array
+  /** Puts an encoded frame on its way (again, for a retransmission). */
+  emit(frame: Uint8Array): void
   /** True when a local channel is too full to send now; `resume` is called once it drained. */
   congested(resume: () => void): boolean
   /** Timeouts in a row without any answer: the remote is gone. */
@@ -15,34 +17,30 @@ export interface SenderHooks {
 }
 
 interface InFlight {
+  frame: Uint8Array
   seq: number
-  type: FrameType
-  flags: number
-  payload: Uint8Array
-  bytes: number
   sentAt: number
   resent: boolean
 }
 
 /**
- * The sending half of a socket: fragments messages into frames of at most
- * MAX_PAYLOAD_BYTES, keeps at most the remote's advertised window in flight,
- * and retransmits what was not acknowledged (go-back-N on a timeout that
- * follows the measured round trip, RFC 6298). A window of zero is probed on
- * the same timer, so a slow reader never makes us give up on a live remote.
+ * The sending half of a socket. A message is cut into frames of at most
+ * MAX_PAYLOAD_BYTES and encoded at once (the caller may reuse its buffer);
+ * at most the remote's advertised window is in flight; what is not
+ * acknowledged is sent again (go-back-N, on a timeout that follows the
+ * measured round trip, RFC 6298). A window of zero is probed on the same
+ * timer, so a slow reader never makes us give up on a live remote.
  */
 export class Sender {
-  private readonly messages: (Uint8Array | undefined)[] = []
+  private readonly queue: InFlight[] = []
   private head = 0
-  private offset = 0
-  private queued = 0
+  private queuedBytes = 0
   private seq = 0
   private readonly inflight: InFlight[] = []
   private inflightHead = 0
   private inflightBytes = 0
   private lastAck = 0
-  private ending = false
-  private endSent = false
+  private ended = false
   private stopped = false
   private waitingForDrain = false
   private rto: number
@@ -66,22 +64,27 @@ export class Sender {
     this.rto = options.initialRtoMs
   }
 
-  /** Message bytes queued and not yet sent. */
+  /** Frame bytes queued and not yet sent. */
   get bufferedAmount(): number {
-    return this.queued
+    return this.queuedBytes
   }
 
   write(message: Uint8Array): void {
-    if (this.ending || this.stopped) return
-    this.messages.push(message)
-    this.queued += message.byteLength
+    if (this.ended || this.stopped) return
+    let offset = 0
+    do {
+      const end = Math.min(offset + MAX_PAYLOAD_BYTES, message.byteLength)
+      this.enqueue(FrameType.Data, end < message.byteLength ? FrameFlag.More : 0, message.subarray(offset, end))
+      offset = end
+    } while (offset < message.byteLength)
     this.pump()
   }
 
   /** Sends Close after everything queued; `finished` follows its acknowledgement. */
   end(): void {
-    if (this.ending || this.stopped) return
-    this.ending = true
+    if (this.ended || this.stopped) return
+    this.ended = true
+    this.enqueue(FrameType.Close, 0, EMPTY)
     this.pump()
   }
 
@@ -98,18 +101,12 @@ export class Sender {
       const f = this.inflight[this.inflightHead]
       if (seqDelta(ack, f.seq) <= 0) break
       this.inflightHead++
-      this.inflightBytes -= f.bytes
+      this.inflightBytes -= f.frame.byteLength
       progressed = true
       if (!f.resent) sample = this.scheduler.now() - f.sentAt
-      if (f.type === FrameType.Close) endAcked = true
+      if (f.frame[1] === FrameType.Close) endAcked = true
     }
-    if (this.inflightHead === this.inflight.length) {
-      this.inflight.length = 0
-      this.inflightHead = 0
-    } else if (this.inflightHead > 1024) {
-      this.inflight.splice(0, this.inflightHead)
-      this.inflightHead = 0
-    }
+    compact(this.inflight, this.inflightHead, (head) => (this.inflightHead = head))
     if (endAcked) {
       this.stop()
       this.hooks.finished()
@@ -126,71 +123,44 @@ export class Sender {
     this.stopped = true
     this.timer?.unsubscribe()
     this.timer = null
-    this.messages.length = 0
+    this.queue.length = 0
     this.inflight.length = 0
-    this.queued = 0
+    this.queuedBytes = 0
+  }
+
+  private enqueue(type: FrameType, flags: number, payload: Uint8Array): void {
+    const frame = this.hooks.encode(type, flags, this.seq, payload)
+    this.queue.push({ frame, seq: this.seq, sentAt: 0, resent: false })
+    this.seq = nextSeq(this.seq)
+    this.queuedBytes += frame.byteLength
   }
 
   private pump(): void {
     if (this.stopped || this.waitingForDrain) return
-    if (this.hasPending()) {
+    if (this.head < this.queue.length) {
       if (this.hooks.congested(this.resume)) {
         this.waitingForDrain = true
         return
       }
-      while (this.hasPending() && this.inflightBytes + this.nextFrameBytes() <= this.window) this.sendNext()
+      while (this.head < this.queue.length && this.inflightBytes + this.queue[this.head].frame.byteLength <= this.window) this.sendNext()
     }
     this.arm()
   }
 
-  private hasPending(): boolean {
-    return this.head < this.messages.length || (this.ending && !this.endSent)
-  }
-
-  private nextFrameBytes(): number {
-    const message = this.messages[this.head]
-    return HEADER_BYTES + (message === undefined ? 0 : Math.min(MAX_PAYLOAD_BYTES, message.byteLength - this.offset))
-  }
-
   private sendNext(): void {
-    const message = this.messages[this.head]
-    let type = FrameType.Data
-    let flags = 0
-    let payload: Uint8Array
-    if (message === undefined) {
-      type = FrameType.Close
-      payload = EMPTY
-      this.endSent = true
-    } else {
-      const end = Math.min(this.offset + MAX_PAYLOAD_BYTES, message.byteLength)
-      payload = message.subarray(this.offset, end)
-      this.queued -= end - this.offset
-      if (end < message.byteLength) {
-        flags = FrameFlag.More
-        this.offset = end
-      } else {
-        this.messages[this.head++] = undefined
-        this.offset = 0
-        if (this.head === this.messages.length) {
-          this.messages.length = 0
-          this.head = 0
-        } else if (this.head > 1024) {
-          this.messages.splice(0, this.head)
-          this.head = 0
-        }
-      }
-    }
-    const f: InFlight = { seq: this.seq, type, flags, payload, bytes: HEADER_BYTES + payload.byteLength, sentAt: this.scheduler.now(), resent: false }
-    this.seq = nextSeq(this.seq)
+    const f = this.queue[this.head++]
+    compact(this.queue, this.head, (head) => (this.head = head))
+    this.queuedBytes -= f.frame.byteLength
+    f.sentAt = this.scheduler.now()
     if (this.inflightHead === this.inflight.length) this.deadline = f.sentAt + this.rto
     this.inflight.push(f)
-    this.inflightBytes += f.bytes
-    this.hooks.emit(type, flags, f.seq, payload)
+    this.inflightBytes += f.frame.byteLength
+    this.hooks.emit(f.frame)
   }
 
-  /** One timer covers retransmission (frames in flight) and window probes (nothing in flight, data waiting). */
+  /** One timer covers retransmission (frames in flight) and window probes (nothing in flight, frames waiting). */
   private arm(): void {
-    const busy = this.inflightHead < this.inflight.length || this.hasPending()
+    const busy = this.inflightHead < this.inflight.length || this.head < this.queue.length
     if (!busy) {
       this.timer?.unsubscribe()
       this.timer = null
@@ -216,13 +186,13 @@ export class Sender {
     this.deadline = now + this.rto
     if (this.inflightHead === this.inflight.length) {
       // Zero window: probe with the next frame; the receiver answers with its window.
-      if (this.hasPending()) this.sendNext()
+      if (this.head < this.queue.length) this.sendNext()
     } else {
       for (let i = this.inflightHead; i < this.inflight.length; i++) {
         const f = this.inflight[i]
         f.resent = true
         f.sentAt = now
-        this.hooks.emit(f.type, f.flags, f.seq, f.payload)
+        this.hooks.emit(f.frame)
       }
     }
     this.arm()
@@ -238,6 +208,17 @@ export class Sender {
     }
     const { minRtoMs, maxRtoMs } = this.options
     this.rto = Math.min(maxRtoMs, Math.max(minRtoMs, this.srtt + 4 * this.rttvar))
+  }
+}
+
+/** Drops the consumed head of a queue array once it is all consumed or large: no shift() per element. */
+function compact<T>(list: T[], head: number, setHead: (head: number) => void): void {
+  if (head === list.length) {
+    list.length = 0
+    setHead(0)
+  } else if (head > 1024) {
+    list.splice(0, head)
+    setHead(0)
   }
 }
 

@@ -2,7 +2,7 @@ import type { Observable, SchedulerLike } from 'rxjs'
 import { ExplorerError } from '../errors'
 import { formatId } from '../ids'
 import type { LocalFrame } from '../router/router'
-import { FrameFlag, FrameType } from '../wire/frame'
+import { DEFAULT_TTL, FrameFlag, FrameType, encodeFrame } from '../wire/frame'
 import type { ResolvedSocketOptions } from './options'
 import { MessageOutlet } from './outlet'
 import { Receiver } from './receiver'
@@ -14,14 +14,15 @@ export interface ExplorerSocket {
   /** The remote peer's id, 12 hex. */
   readonly remoteId: string
   /**
-   * One Uint8Array per message the remote sent, in order. Completes when
+   * One Uint8Array per message the remote sent, in order (possibly a view
+   * into a larger buffer: mind byteOffset). Completes when
    * either side closes; errors (coded) when the connection breaks:
    * SOCKET_RESET (the remote is gone or forgot us), MESSAGE_TOO_BIG.
    */
   readonly data$: Observable<Uint8Array>
   /** Queues one message (strings as UTF-8). Returns false when the socket is closed. */
   send(data: Uint8Array | string): boolean
-  /** Message bytes queued here and not yet handed to the overlay (the remote's window is full). */
+  /** Bytes (frames, headers included) queued here and not yet handed to the overlay: the remote's window is full. */
   readonly bufferedAmount: number
   /** Sends what is queued, then ends the stream: the remote's data$ completes after the last message. Idempotent. */
   close(): void
@@ -33,6 +34,8 @@ export interface SocketHost {
   readonly scheduler: SchedulerLike
   readonly options: ResolvedSocketOptions
   send(frame: { type: FrameType; dest: number; flags: number; conn: number; seq: number; payload: Uint8Array }): boolean
+  /** Routes a frame encoded by the socket (kept for retransmission). */
+  sendEncoded(frame: Uint8Array): boolean
   congested(resume: () => void): boolean
   /** The socket is done: forget it. */
   release(socket: RoutedSocket): void
@@ -101,8 +104,8 @@ export class RoutedSocket implements ExplorerSocket {
   send(data: Uint8Array | string): boolean {
     let bytes: Uint8Array
     if (typeof data === 'string') bytes = encoder.encode(data)
-    // A copy: the caller may reuse its buffer while ours waits for the window.
-    else if (data instanceof Uint8Array) bytes = data.slice()
+    // No copy here: the sender encodes the frames at once (the caller may reuse its buffer).
+    else if (data instanceof Uint8Array) bytes = data
     else throw new ExplorerError('BAD_MESSAGE', 'send() takes a Uint8Array or a string')
     if (bytes.byteLength > this.host.options.maxMessageBytes) {
       throw new ExplorerError('MESSAGE_TOO_BIG', `a message of ${bytes.byteLength} bytes exceeds maxMessageBytes (${this.host.options.maxMessageBytes})`)
@@ -177,7 +180,9 @@ export class RoutedSocket implements ExplorerSocket {
   private startSending(remoteWindow: number): void {
     this.sender = new Sender(
       {
-        emit: (type, flags, seq, payload) => this.emit(type, flags, seq, payload),
+        encode: (type, flags, seq, payload) =>
+          encodeFrame({ type, ttl: DEFAULT_TTL, flags: flags | FrameFlag.Exact, source: this.host.self, dest: this.remote, conn: this.outConn, seq, payload }),
+        emit: (frame) => this.host.sendEncoded(frame),
         congested: (resume) => this.host.congested(resume),
         gaveUp: () => this.finish(this.state === 'closing' ? null : new ExplorerError('SOCKET_RESET', `${this.remoteId} stopped answering`)),
         finished: () => this.finish(null),
