@@ -1,0 +1,120 @@
+/**
+ * issue 4's overlay benchmark, in one run on loopback. Each trial measures:
+ * - a raw simple-peer pair (connect, RTT, throughput): the reference;
+ * - a 16-peer overlay over real WebRTC: time from the first listen() until
+ *   every ring pointer and finger row is right;
+ * - routed sockets in that overlay: RTT at 1, 2 and 3 hops, throughput at 1
+ *   and 3 hops, each as a ratio to that trial's raw pair.
+ * Figures are medians over trials; ratios are medians of per-trial ratios
+ * (load from anything else on the machine hits both halves of a trial alike).
+ *
+ *   npm run bench:overlay [-- --json] [--peers 16] [--trials 3]
+ */
+import { MAX_PAYLOAD_BYTES } from '../src/wire/frame'
+import { seededRandom } from '../src/testnet'
+import type { WrtcImpl } from '../src/transport/webrtc'
+import { measureRtt, measureThroughput, median, settings } from './pair/link'
+import { measureRawPair, medianFigures, type PairFigures } from './raw-pair'
+import { startCluster } from './overlay/cluster'
+import { pairsByHops } from './overlay/paths'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const wrtc = require('@roamhq/wrtc') as WrtcImpl
+
+const HOPS = [1, 2, 3]
+const THROUGHPUT_HOPS = [1, 3]
+const TARGETS = { throughput1: 0.7, addedRttPerHop: 1.5, stableMs: 5000 }
+
+interface Trial {
+  raw: PairFigures
+  stableMs: number
+  rttMs: Record<number, number>
+  throughputMBps: Record<number, number>
+}
+
+async function trial(peers: number, seed: number, log: (line: string) => void): Promise<Trial> {
+  const raw = await measureRawPair({ wrtc })
+  log(`raw pair         connect ${raw.connectMs.toFixed(1)} ms   RTT ${raw.rttMs.toFixed(3)} ms   ${raw.throughputMBps.toFixed(1)} MB/s`)
+  const cluster = await startCluster(peers, wrtc)
+  log(`overlay          ${peers} peers stable after ${cluster.stableMs.toFixed(0)} ms`)
+  const result: Trial = { raw, stableMs: cluster.stableMs, rttMs: {}, throughputMBps: {} }
+  try {
+    const pairs = await pairsByHops(cluster.explorers, HOPS, seededRandom(seed))
+    for (const hops of HOPS) {
+      const pair = pairs.get(hops)
+      if (!pair) {
+        log(`  no pair ${hops} hops apart in this overlay`)
+        continue
+      }
+      result.rttMs[hops] = await measureRtt(pair, settings({ pings: 200 }))
+      let line = `  ${hops} hop${hops > 1 ? 's' : ' '}          RTT ${result.rttMs[hops].toFixed(3)} ms`
+      if (THROUGHPUT_HOPS.includes(hops)) {
+        // Messages of one full frame each: the raw pair sends 16 KiB messages too.
+        result.throughputMBps[hops] = await measureThroughput(pair, settings({ bytes: 64 * 1024 * 1024, messageBytes: MAX_PAYLOAD_BYTES }))
+        line += `   ${result.throughputMBps[hops].toFixed(1)} MB/s`
+      }
+      log(line)
+      await pair.close()
+    }
+  } finally {
+    await cluster.close()
+  }
+  return result
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2)
+  const value = (name: string, fallback: number) => (argv.includes(`--${name}`) ? Number(argv[argv.indexOf(`--${name}`) + 1]) : fallback)
+  const json = argv.includes('--json')
+  const peers = value('peers', 16)
+  const trials = value('trials', 3)
+  const log = (line: string) => !json && console.log(line)
+
+  const results: Trial[] = []
+  for (let i = 0; i < trials; i++) {
+    log(`trial ${i + 1}/${trials}`)
+    results.push(await trial(peers, i + 1, log))
+  }
+  const perTrial = (f: (t: Trial) => number | undefined) => median(results.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x)))
+  const rttRatio = Object.fromEntries(HOPS.map((h) => [h, perTrial((t) => t.rttMs[h] / t.raw.rttMs)]))
+  const addedRtt = Object.fromEntries(HOPS.slice(1).map((h) => [h, perTrial((t) => (t.rttMs[h] - t.rttMs[h - 1]) / t.raw.rttMs)]))
+  const throughputRatio = Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h] / t.raw.throughputMBps)]))
+  const stableMs = perTrial((t) => t.stableMs)
+  const summary = {
+    peers,
+    trials,
+    raw: medianFigures(results.map((t) => t.raw)),
+    stableMs,
+    rttMs: Object.fromEntries(HOPS.map((h) => [h, perTrial((t) => t.rttMs[h])])),
+    throughputMBps: Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h])])),
+    ratios: { rtt: rttRatio, addedRttPerHop: addedRtt, throughput: throughputRatio },
+    targets: {
+      throughput1HopAtLeast70PercentOfRaw: throughputRatio[1] >= TARGETS.throughput1,
+      eachHopAddsAtMost1_5RawRtt: HOPS.slice(1).every((h) => addedRtt[h] <= TARGETS.addedRttPerHop),
+      stableWithin5s: stableMs <= TARGETS.stableMs,
+    },
+    samples: results,
+  }
+  if (json) {
+    console.log(JSON.stringify(summary, null, 2))
+    return
+  }
+  const r = summary.raw
+  log('')
+  log(`medians of ${trials} trials, ratios against each trial's raw pair`)
+  log(`raw pair        connect ${r.connectMs.toFixed(1)} ms   RTT ${r.rttMs.toFixed(3)} ms   ${r.throughputMBps.toFixed(1)} MB/s`)
+  log(`${peers}-peer overlay stable after ${stableMs.toFixed(0)} ms (target ≤ ${TARGETS.stableMs})`)
+  for (const h of HOPS) {
+    const added = h > 1 ? `   this hop adds ${addedRtt[h].toFixed(2)} × raw RTT (target ≤ ${TARGETS.addedRttPerHop})` : ''
+    log(`RTT ${h} hop${h > 1 ? 's' : ' '}      ${summary.rttMs[h].toFixed(3)} ms = ${rttRatio[h].toFixed(2)} × raw${added}`)
+  }
+  for (const h of THROUGHPUT_HOPS) {
+    log(`throughput ${h} hop${h > 1 ? 's' : ' '} ${summary.throughputMBps[h].toFixed(1)} MB/s = ${(throughputRatio[h] * 100).toFixed(1)} % of raw${h === 1 ? ` (target ≥ ${TARGETS.throughput1 * 100} %)` : ''}`)
+  }
+  log(`targets: ${Object.entries(summary.targets).map(([k, met]) => `${k} ${met ? 'met' : 'MISSED'}`).join(', ')}`)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})
