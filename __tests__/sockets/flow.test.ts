@@ -1,18 +1,10 @@
 import { isExplorerError } from '../../src/errors'
-import type { ExplorerSocket } from '../../src/sockets'
 import { FrameType, HEADER_BYTES } from '../../src/wire/frame'
 import { MAX_FRAME_BYTES } from '../../src/transport/types'
-import { equalBytes, pattern, record, socketRing, type SocketRing } from './helpers'
+import { connect, equalBytes, pattern, record, socketRing, type SocketRing } from './helpers'
 
 const WINDOW = 256 * 1024
 
-function connect(ring: SocketRing, from: number, to: number): { local: ExplorerSocket; remote: ExplorerSocket } {
-  const accepted = record(ring.layers[to].incoming$)
-  const dial = record(ring.layers[from].dial$(ring.nodes[to].id))
-  if (!ring.runUntil(() => dial.ended) || dial.values.length !== 1) throw new Error(`dial failed: ${String(dial.error)}`)
-  accepted.subscription.unsubscribe()
-  return { local: dial.values[0], remote: accepted.values[0] }
-}
 
 /** Sum of every channel's queue on every peer: what the overlay holds in flight. */
 const queuedInOverlay = (ring: SocketRing): number =>

@@ -1,6 +1,6 @@
 import type { Observable, Subscription } from 'rxjs'
 import type { RingNode } from '../../src/ring/node'
-import { SocketLayer, type SocketOptions } from '../../src/sockets'
+import { SocketLayer, type ExplorerSocket, type SocketOptions } from '../../src/sockets'
 import { createTestnet, type Testnet, type TestnetOptions } from '../../src/testnet'
 
 export interface SocketRing {
@@ -83,3 +83,12 @@ export function pattern(length: number, seed: number): Uint8Array {
 }
 
 export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
+
+/** Dials layers[from] → layers[to] in virtual time; returns both ends. */
+export function connect(ring: SocketRing, from: number, to: number): { local: ExplorerSocket; remote: ExplorerSocket } {
+  const accepted = record(ring.layers[to].incoming$)
+  const dial = record(ring.layers[from].dial$(ring.nodes[to].id))
+  if (!ring.runUntil(() => dial.ended) || dial.values.length !== 1) throw new Error(`dial failed: ${String(dial.error)}`)
+  accepted.subscription.unsubscribe()
+  return { local: dial.values[0], remote: accepted.values[0] }
+}

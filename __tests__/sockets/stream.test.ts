@@ -1,15 +1,6 @@
-import type { ExplorerSocket } from '../../src/sockets'
 import { FrameFlag, FrameType, MAX_PAYLOAD_BYTES } from '../../src/wire/frame'
-import { equalBytes, pattern, record, socketRing, type SocketRing } from './helpers'
+import { connect, equalBytes, pattern, record, socketRing, type SocketRing } from './helpers'
 
-/** Dials layers[from] → layers[to] and returns both ends. */
-function connect(ring: SocketRing, from: number, to: number): { local: ExplorerSocket; remote: ExplorerSocket } {
-  const accepted = record(ring.layers[to].incoming$)
-  const dial = record(ring.layers[from].dial$(ring.nodes[to].id))
-  if (!ring.runUntil(() => dial.ended) || dial.values.length !== 1) throw new Error(`dial failed: ${String(dial.error)}`)
-  accepted.subscription.unsubscribe()
-  return { local: dial.values[0], remote: accepted.values[0] }
-}
 
 describe('routed socket streams (virtual time)', () => {
   let ring: SocketRing

@@ -14,6 +14,9 @@ import { ringReports$ } from './report'
 import { ServerLink } from './server-link'
 import { ServerSignalling } from './server-signalling'
 
+/** Joiners whose first channel (signalled through the server) we set up at once, at most. */
+const MAX_JOINERS_AT_ONCE = 16
+
 /** A direct channel to another peer opened or closed. */
 export interface PeerEvent {
   type: 'up' | 'down'
@@ -86,7 +89,7 @@ class ExplorerPeer implements Explorer {
       scheduler,
       random,
     )
-    this.serverSignalling = new ServerSignalling(this.link, transport, (channel, initiator) => this.ring.channels.add(channel, initiator), 16, random)
+    this.serverSignalling = new ServerSignalling(this.link, transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random)
     this.join = {
       ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random,
       // Candidates that are still joining finish within a round or two: retry soon, never wait long.

@@ -198,7 +198,6 @@ export class RoutedSocket implements ExplorerSocket {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.sender?.stop()
-    this.receiver.stop()
     if (error) this.outlet.error(error)
     else this.outlet.complete()
     this.release()
