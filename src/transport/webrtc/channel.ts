@@ -3,7 +3,7 @@ import type { Instance as Peer } from 'simple-peer'
 import { ExplorerError } from '../../errors'
 import { MAX_FRAME_BYTES, type Channel } from '../types'
 import { DrainWatch } from './drain'
-import type { FrameOutlet } from './frame-outlet'
+import type { FrameOutlet } from '../frame-outlet'
 import type { LivePeers } from './live-peers'
 import { SendGauge } from './send-gauge'
 

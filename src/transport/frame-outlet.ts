@@ -1,16 +1,18 @@
 import { Observable, type Subscriber } from 'rxjs'
 
 /**
- * The receiving side of a channel's `frames$`: holds frames that arrive before
- * anyone subscribed and hands them to the first subscriber (a router may
- * subscribe a little after the channel opened), then is hot. Completes once;
- * never errors. Frames go straight to Subscribers: no per-frame allocation.
+ * The receiving side of a channel's `frames$`, shared by every transport:
+ * keeps frames that arrive before the first subscriber (a router subscribes a
+ * little after the channel opened; over WebRTC they can even beat 'connect')
+ * and hands them to it, then is hot. Completes once; never errors. Frames go
+ * straight to Subscribers, and the early buffer is only allocated when used:
+ * a simulation holds hundreds of thousands of these.
  */
 export class FrameOutlet {
   private subscribers: Subscriber<Uint8Array>[] = []
-  /** Frames waiting for the first subscriber; null once someone subscribed. */
+  /** Frames waiting for the first subscriber. */
   private early: Uint8Array[] | null = null
-  private everSubscribed = false
+  private subscribed = false
   private done = false
   private observable: Observable<Uint8Array> | null = null
 
@@ -20,7 +22,7 @@ export class FrameOutlet {
 
   push(frame: Uint8Array): void {
     if (this.done) return
-    if (!this.everSubscribed) {
+    if (!this.subscribed) {
       ;(this.early ??= []).push(frame)
       return
     }
@@ -32,17 +34,17 @@ export class FrameOutlet {
   complete(): void {
     if (this.done) return
     this.done = true
-    const subs = this.subscribers
-    this.subscribers = []
-    for (const s of subs) s.complete()
+    // Before any subscriber, the first one gets the frames, then completion.
+    if (!this.subscribed) return
+    for (const s of this.subscribers.splice(0)) s.complete()
   }
 
   private add(subscriber: Subscriber<Uint8Array>): (() => void) | void {
-    if (!this.everSubscribed) {
-      this.everSubscribed = true
-      const early = this.early
+    if (!this.subscribed) {
+      // Frames pushed while flushing (re-entrantly) append to `early` and keep their order.
+      for (let i = 0; this.early !== null && i < this.early.length && !subscriber.closed; i++) subscriber.next(this.early[i])
+      this.subscribed = true
       this.early = null
-      if (early !== null) for (const frame of early) subscriber.next(frame)
     }
     if (this.done) {
       subscriber.complete()
