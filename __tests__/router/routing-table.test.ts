@@ -1,5 +1,6 @@
 import { RING_SIZE } from '../../src/ids'
-import { NextHop, RoutingTable, RoutingView, lowerBound } from '../../src/router/routing-table'
+import { NextHop, RoutingTable, RoutingView } from '../../src/router/routing-table'
+import { lowerBound } from '../../src/router/sorted-ids'
 import { FrameFlag } from '../../src/wire/frame'
 
 /**

@@ -1,4 +1,5 @@
 import { NEVER, Subject, concat, of, throwError, type Observable } from 'rxjs'
+import { seededRandom } from '../../src/testnet/random'
 import { isExplorerError } from '../../src/errors'
 import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
 import { MemoryNetwork, type MemoryNetworkOptions } from '../../src/transport/memory'
@@ -82,7 +83,7 @@ describe('MemoryNetwork (virtual time)', () => {
   it('drops frames with lossRate, reproducibly for a seeded random', () => {
     const run = (seed: number) => {
       sched = new VirtualScheduler()
-      const net = network({ lossRate: 0.3, random: mulberry32(seed) })
+      const net = network({ lossRate: 0.3, random: seededRandom(seed) })
       const [a, b] = open(net, 1, 2)
       const got: number[] = []
       scope.add(b.frames$.subscribe((f) => got.push(f[0] | (f[1] << 8))))
@@ -306,15 +307,3 @@ describe('MemoryNetwork (virtual time)', () => {
     expect(sched.pending).toBe(0)
   })
 })
-
-/** Small seedable PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -1,5 +1,6 @@
 import { betweenOpen, betweenRightInclusive } from '../ids'
 import { FrameFlag } from '../wire/frame'
+import { SortedIds, lowerBound } from './sorted-ids'
 
 /**
  * Where a frame for `dest` goes next, decided only from what this peer knows:
@@ -29,32 +30,7 @@ export interface RoutingView {
  * The routable peers, kept sorted by id so the closest preceding peer of a
  * key is found by binary search: the hot path of every hop.
  */
-export class RoutingTable {
-  private ids: number[] = []
-
-  get size(): number {
-    return this.ids.length
-  }
-
-  has(id: number): boolean {
-    const i = lowerBound(this.ids, id)
-    return i < this.ids.length && this.ids[i] === id
-  }
-
-  add(id: number): void {
-    const i = lowerBound(this.ids, id)
-    if (this.ids[i] !== id) this.ids.splice(i, 0, id)
-  }
-
-  remove(id: number): void {
-    const i = lowerBound(this.ids, id)
-    if (this.ids[i] === id) this.ids.splice(i, 1)
-  }
-
-  list(): readonly number[] {
-    return this.ids
-  }
-
+export class RoutingTable extends SortedIds {
   /** The known peer closest before `key`, strictly between `self` and `key`; null if none. */
   closestPreceding(self: number, key: number): number | null {
     const n = this.ids.length
@@ -102,16 +78,4 @@ export class RoutingTable {
     if (betweenRightInclusive(dest, self, successor)) return { kind: 'forward', via: successor, flags: FINAL }
     return { kind: 'forward', via: closer ?? successor, flags: 0 }
   }
-}
-
-/** Index of the first element ≥ x in an ascending array (ids.length if none). */
-export function lowerBound(ids: readonly number[], x: number): number {
-  let lo = 0
-  let hi = ids.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (ids[mid] < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }

@@ -1,5 +1,5 @@
 import { fingerStart } from '../ids'
-import { lowerBound } from '../router/routing-table'
+import { lowerBound } from '../router/sorted-ids'
 import type { RingNode } from '../ring/node'
 
 /**

@@ -8,7 +8,7 @@ import { MemoryNetwork } from '../transport/memory'
 import type { Channel, SignalPort, Transport } from '../transport/types'
 import { RingOracle } from './oracle'
 import { randomRingId, seededRandom } from './random'
-import { SortedIds } from './sorted-ids'
+import { SortedIds } from '../router/sorted-ids'
 
 export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random'> {
   /** Seed for ids, jitter, join times and loss: the same seed replays the same run. */

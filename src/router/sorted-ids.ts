@@ -1,11 +1,14 @@
-import { lowerBound } from '../router/routing-table'
-
-/** Ids kept sorted, walked clockwise from any point: a signalling server's registry, in process. */
+/** Ids kept in ascending order, found and walked by binary search: routing tables and registries. */
 export class SortedIds {
-  private readonly ids: number[] = []
+  protected readonly ids: number[] = []
 
   get size(): number {
     return this.ids.length
+  }
+
+  has(id: number): boolean {
+    const i = lowerBound(this.ids, id)
+    return i < this.ids.length && this.ids[i] === id
   }
 
   add(id: number): void {
@@ -18,6 +21,10 @@ export class SortedIds {
     if (this.ids[i] === id) this.ids.splice(i, 1)
   }
 
+  list(): readonly number[] {
+    return this.ids
+  }
+
   /** Up to `count` ids clockwise from `id` (inclusive), wrapping around. */
   from(id: number, count: number): number[] {
     const n = this.ids.length
@@ -26,4 +33,16 @@ export class SortedIds {
     for (let k = 0; k < Math.min(count, n); k++) out.push(this.ids[(start + k) % n])
     return out
   }
+}
+
+/** Index of the first element ≥ x in an ascending array (ids.length if none). */
+export function lowerBound(ids: readonly number[], x: number): number {
+  let lo = 0
+  let hi = ids.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (ids[mid] < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
