@@ -15,7 +15,7 @@ import { seededRandom } from '../src/testnet'
 import type { WrtcImpl } from '../src/transport/webrtc'
 import { measureRtt, measureThroughput, median, settings } from './pair/link'
 import { measureRawPair, medianFigures, type PairFigures } from './raw-pair'
-import { startCluster } from './overlay/cluster'
+import { BENCH_TIMING, startCluster } from './overlay/cluster'
 import { pairsByHops } from './overlay/paths'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,6 +27,8 @@ const TARGETS = { throughput1: 0.7, addedRttPerHop: 1.5, stableMs: 5000 }
 
 interface Trial {
   raw: PairFigures
+  listenedMs: number
+  ringMs: number
   stableMs: number
   rttMs: Record<number, number>
   throughputMBps: Record<number, number>
@@ -36,8 +38,8 @@ async function trial(peers: number, seed: number, log: (line: string) => void): 
   const raw = await measureRawPair({ wrtc })
   log(`raw pair         connect ${raw.connectMs.toFixed(1)} ms   RTT ${raw.rttMs.toFixed(3)} ms   ${raw.throughputMBps.toFixed(1)} MB/s`)
   const cluster = await startCluster(peers, wrtc)
-  log(`overlay          ${peers} peers stable after ${cluster.stableMs.toFixed(0)} ms`)
-  const result: Trial = { raw, stableMs: cluster.stableMs, rttMs: {}, throughputMBps: {} }
+  log(`overlay          ${peers} peers: all listening after ${cluster.listenedMs.toFixed(0)} ms, ring right after ${cluster.ringMs.toFixed(0)} ms, fingers too (stable) after ${cluster.stableMs.toFixed(0)} ms`)
+  const result: Trial = { raw, listenedMs: cluster.listenedMs, ringMs: cluster.ringMs, stableMs: cluster.stableMs, rttMs: {}, throughputMBps: {} }
   try {
     const pairs = await pairsByHops(cluster.explorers, HOPS, seededRandom(seed))
     for (const hops of HOPS) {
@@ -83,7 +85,10 @@ async function main(): Promise<void> {
   const summary = {
     peers,
     trials,
+    timing: BENCH_TIMING,
     raw: medianFigures(results.map((t) => t.raw)),
+    listenedMs: perTrial((t) => t.listenedMs),
+    ringMs: perTrial((t) => t.ringMs),
     stableMs,
     rttMs: Object.fromEntries(HOPS.map((h) => [h, perTrial((t) => t.rttMs[h])])),
     throughputMBps: Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h])])),
@@ -103,7 +108,8 @@ async function main(): Promise<void> {
   log('')
   log(`medians of ${trials} trials, ratios against each trial's raw pair`)
   log(`raw pair        connect ${r.connectMs.toFixed(1)} ms   RTT ${r.rttMs.toFixed(3)} ms   ${r.throughputMBps.toFixed(1)} MB/s`)
-  log(`${peers}-peer overlay stable after ${stableMs.toFixed(0)} ms (target ≤ ${TARGETS.stableMs})`)
+  log(`${peers}-peer overlay stable after ${stableMs.toFixed(0)} ms (target ≤ ${TARGETS.stableMs}); all listening after ${summary.listenedMs.toFixed(0)} ms, ring right after ${summary.ringMs.toFixed(0)} ms`)
+  log(`ring timing: ${JSON.stringify(BENCH_TIMING)}`)
   for (const h of HOPS) {
     const added = h > 1 ? `   this hop adds ${addedRtt[h].toFixed(2)} × raw RTT (target ≤ ${TARGETS.addedRttPerHop})` : ''
     log(`RTT ${h} hop${h > 1 ? 's' : ' '}      ${summary.rttMs[h].toFixed(3)} ms = ${rttRatio[h].toFixed(2)} × raw${added}`)

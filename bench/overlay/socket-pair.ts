@@ -31,13 +31,13 @@ export async function socketPair(a: Explorer, b: Explorer): Promise<SocketPair> 
   }
 }
 
-/** ExplorerSocket has no drain event: poll its queue, once per event-loop turn. */
+/** ExplorerSocket has no drain event: poll its queue every millisecond, as the raw link does. */
 function link(socket: ExplorerSocket): Link {
   let handler: (bytes: Uint8Array) => void = () => undefined
   socket.data$.subscribe((data) => handler(data))
   const whenDrained = (callback: () => void): void => {
     if (socket.bufferedAmount <= 256 * 1024) callback()
-    else setImmediate(whenDrained, callback)
+    else setTimeout(whenDrained, 1, callback)
   }
   return {
     send: (bytes) => void socket.send(bytes),
