@@ -2,10 +2,11 @@ import type { Explorer } from '../../src'
 import { socketPair, type SocketPair } from './socket-pair'
 
 /**
- * One socket pair per wanted hop count, found by dialling: a frame's path
- * length is what its Open took (Exact frames use a direct channel whenever
- * some hop has one, so it can be shorter than a key lookup's). Pairs with the
- * wrong length are closed again. Returns what it found.
+ * One socket pair per wanted hop count, found by dialling: a pair counts as
+ * h hops when its Open took h hops there and its Accept h hops back (Exact
+ * frames use a direct channel whenever some hop has one, so a path can be
+ * shorter than a key lookup's, and the way back can differ). Other pairs are
+ * closed again. Returns what it found.
  */
 export async function pairsByHops(explorers: Explorer[], wanted: number[], random: () => number): Promise<Map<number, SocketPair>> {
   const found = new Map<number, SocketPair>()
@@ -18,7 +19,7 @@ export async function pairsByHops(explorers: Explorer[], wanted: number[], rando
     if (a === b || tried.has(key)) continue
     tried.add(key)
     const pair = await socketPair(a, b)
-    if (wanted.includes(pair.hops) && !found.has(pair.hops)) found.set(pair.hops, pair)
+    if (pair.hops === pair.hopsBack && wanted.includes(pair.hops) && !found.has(pair.hops)) found.set(pair.hops, pair)
     else await pair.close()
   }
   return found

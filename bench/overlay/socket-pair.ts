@@ -4,8 +4,10 @@ import { FrameType } from '../../src/wire/frame'
 import type { Link, Pair } from '../pair/link'
 
 export interface SocketPair extends Pair {
-  /** Forwarding steps a frame takes from a to b. */
+  /** Forwarding steps a frame takes from a to b (the Open)... */
   hops: number
+  /** ...and back (the Accept): routes need not be symmetric. */
+  hopsBack: number
 }
 
 /**
@@ -14,16 +16,18 @@ export interface SocketPair extends Pair {
  */
 export async function socketPair(a: Explorer, b: Explorer): Promise<SocketPair> {
   const openHops = firstValueFrom(b.ring.router.frames$(FrameType.Open).pipe(filter((f) => f.source === a.ring.id)))
+  const acceptHops = firstValueFrom(a.ring.router.frames$(FrameType.Accept).pipe(filter((f) => f.source === b.ring.id)))
   const accepted = firstValueFrom(b.incoming$.pipe(filter((s) => s.remoteId === a.id)))
   const t0 = performance.now()
   const local = await firstValueFrom(a.dial$(b.id))
   const connectMs = performance.now() - t0
-  const [remote, open] = await Promise.all([accepted, openHops])
+  const [remote, open, accept] = await Promise.all([accepted, openHops, acceptHops])
   return {
     a: link(local),
     b: link(remote),
     connectMs,
     hops: open.hops,
+    hopsBack: accept.hops,
     close: async () => {
       local.close()
       remote.close()
