@@ -3,8 +3,9 @@
  * - a raw simple-peer pair (connect, RTT, throughput): the reference;
  * - a 16-peer overlay over real WebRTC: time from the first listen() until
  *   every ring pointer and finger row is right;
- * - routed sockets in that overlay: RTT at 1, 2 and 3 hops, throughput at 1
- *   and 3 hops, each as a ratio to that trial's raw pair.
+ * - routed sockets in a second 16-peer overlay at the default maintenance pace:
+ *   RTT at 1, 2 and 3 hops, throughput at 1 and 3 hops, each as a ratio to
+ *   that trial's raw pair.
  * Figures are medians over trials; ratios are medians of per-trial ratios
  * (load from anything else on the machine hits both halves of a trial alike).
  *
@@ -24,6 +25,7 @@ const wrtc = require('@roamhq/wrtc') as WrtcImpl
 const HOPS = [1, 2, 3]
 const THROUGHPUT_HOPS = [1, 3]
 const TARGETS = { throughput1: 0.7, addedRttPerHop: 1.5, stableMs: 5000 }
+const DATA_TIMING = { stabilizeMs: 1000, fixFingersMs: 1000, rpcTimeoutMs: 4000, connectTimeoutMs: 15_000, reportMs: 1000 }
 
 interface Trial {
   raw: PairFigures
@@ -31,25 +33,34 @@ interface Trial {
   ringMs: number
   stableMs: number
   rttMs: Record<number, number>
+  /** Forwarding steps of a round trip for the pair measured at each hop count (2h, or 2h − 1). */
+  roundTripHops: Record<number, number>
   throughputMBps: Record<number, number>
 }
 
 async function trial(peers: number, seed: number, log: (line: string) => void): Promise<Trial> {
   const raw = await measureRawPair({ wrtc })
   log(`raw pair         connect ${raw.connectMs.toFixed(1)} ms   RTT ${raw.rttMs.toFixed(3)} ms   ${raw.throughputMBps.toFixed(1)} MB/s`)
-  const cluster = await startCluster(peers, wrtc)
-  log(`overlay          ${peers} peers: all listening after ${cluster.listenedMs.toFixed(0)} ms, ring right after ${cluster.ringMs.toFixed(0)} ms, fingers too (stable) after ${cluster.stableMs.toFixed(0)} ms`)
-  const result: Trial = { raw, listenedMs: cluster.listenedMs, ringMs: cluster.ringMs, stableMs: cluster.stableMs, rttMs: {}, throughputMBps: {} }
+  const forming = await startCluster(peers, wrtc)
+  log(`overlay          ${peers} peers: all listening after ${forming.listenedMs.toFixed(0)} ms, ring right after ${forming.ringMs.toFixed(0)} ms, fingers too (stable) after ${forming.stableMs.toFixed(0)} ms`)
+  const result: Trial = { raw, listenedMs: forming.listenedMs, ringMs: forming.ringMs, stableMs: forming.stableMs, rttMs: {}, roundTripHops: {}, throughputMBps: {} }
+  await forming.close()
+  // Sockets are measured in an overlay at the default pace of maintenance (1 s rounds):
+  // 16 peers at 100 ms rounds in one process would compete with them for the one JS thread.
+  const cluster = await startCluster(peers, wrtc, DATA_TIMING)
   try {
-    const pairs = await pairsByHops(cluster.explorers, HOPS, seededRandom(seed))
+    const { symmetric, nearly } = await pairsByHops(cluster.explorers, HOPS, seededRandom(seed))
     for (const hops of HOPS) {
-      const pair = pairs.get(hops)
+      const pair = symmetric.get(hops) ?? nearly.get(hops)
       if (!pair) {
         log(`  no pair ${hops} hops apart in this overlay`)
         continue
       }
+      // A pair h there and h − 1 back stands in for h both ways: its RTT has one hop less to add.
+      const roundTrip = pair.hops + pair.hopsBack
       result.rttMs[hops] = await measureRtt(pair, settings({ pings: 200 }))
-      let line = `  ${hops} hop${hops > 1 ? 's' : ' '}          RTT ${result.rttMs[hops].toFixed(3)} ms`
+      result.roundTripHops[hops] = roundTrip
+      let line = `  ${hops} hop${hops > 1 ? 's' : ' '}          RTT ${result.rttMs[hops].toFixed(3)} ms${pair.hopsBack === hops ? '' : ` (${pair.hopsBack} back)`}`
       if (THROUGHPUT_HOPS.includes(hops)) {
         // Messages of one full frame each: the raw pair sends 16 KiB messages too.
         result.throughputMBps[hops] = await measureThroughput(pair, settings({ bytes: 64 * 1024 * 1024, messageBytes: MAX_PAYLOAD_BYTES }))
@@ -79,13 +90,16 @@ async function main(): Promise<void> {
   }
   const perTrial = (f: (t: Trial) => number | undefined) => median(results.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x)))
   const rttRatio = Object.fromEntries(HOPS.map((h) => [h, perTrial((t) => t.rttMs[h] / t.raw.rttMs)]))
-  const addedRtt = Object.fromEntries(HOPS.slice(1).map((h) => [h, perTrial((t) => (t.rttMs[h] - t.rttMs[h - 1]) / t.raw.rttMs)]))
+  // One more hop each way is two more forwarding steps per round trip.
+  const addedRtt = Object.fromEntries(
+    HOPS.slice(1).map((h) => [h, perTrial((t) => ((t.rttMs[h] - t.rttMs[h - 1]) / t.raw.rttMs) * (2 / (t.roundTripHops[h] - t.roundTripHops[h - 1])))]),
+  )
   const throughputRatio = Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h] / t.raw.throughputMBps)]))
   const stableMs = perTrial((t) => t.stableMs)
   const summary = {
     peers,
     trials,
-    timing: BENCH_TIMING,
+    timing: { forming: BENCH_TIMING, sockets: DATA_TIMING },
     raw: medianFigures(results.map((t) => t.raw)),
     listenedMs: perTrial((t) => t.listenedMs),
     ringMs: perTrial((t) => t.ringMs),
@@ -109,7 +123,7 @@ async function main(): Promise<void> {
   log(`medians of ${trials} trials, ratios against each trial's raw pair`)
   log(`raw pair        connect ${r.connectMs.toFixed(1)} ms   RTT ${r.rttMs.toFixed(3)} ms   ${r.throughputMBps.toFixed(1)} MB/s`)
   log(`${peers}-peer overlay stable after ${stableMs.toFixed(0)} ms (target ≤ ${TARGETS.stableMs}); all listening after ${summary.listenedMs.toFixed(0)} ms, ring right after ${summary.ringMs.toFixed(0)} ms`)
-  log(`ring timing: ${JSON.stringify(BENCH_TIMING)}`)
+  log(`ring timing: ${JSON.stringify(BENCH_TIMING)} to form; sockets measured at ${JSON.stringify(DATA_TIMING)}`)
   for (const h of HOPS) {
     const added = h > 1 ? `   this hop adds ${addedRtt[h].toFixed(2)} × raw RTT (target ≤ ${TARGETS.addedRttPerHop})` : ''
     log(`RTT ${h} hop${h > 1 ? 's' : ' '}      ${summary.rttMs[h].toFixed(3)} ms = ${rttRatio[h].toFixed(2)} × raw${added}`)
