@@ -44,10 +44,12 @@ async function trial(peers: number, seed: number, log: (line: string) => void): 
   const forming = await startCluster(peers, wrtc)
   log(`overlay          ${peers} peers: all listening after ${forming.listenedMs.toFixed(0)} ms, ring right after ${forming.ringMs.toFixed(0)} ms, fingers too (stable) after ${forming.stableMs.toFixed(0)} ms`)
   const result: Trial = { raw, listenedMs: forming.listenedMs, ringMs: forming.ringMs, stableMs: forming.stableMs, rttMs: {}, roundTripHops: {}, throughputMBps: {} }
+  if (forming.problems.length > 0) log(`  not stable within 60 s: ${forming.problems.join('; ')}`)
   await forming.close()
   // Sockets are measured in an overlay at the default pace of maintenance (1 s rounds):
   // 16 peers at 100 ms rounds in one process would compete with them for the one JS thread.
   const cluster = await startCluster(peers, wrtc, DATA_TIMING)
+  if (cluster.problems.length > 0) log(`  (the socket overlay was not stable either: ${cluster.problems.length} problems)`)
   try {
     const { symmetric, nearly } = await pairsByHops(cluster.explorers, HOPS, seededRandom(seed))
     for (const hops of HOPS) {
@@ -95,14 +97,15 @@ async function main(): Promise<void> {
     HOPS.slice(1).map((h) => [h, perTrial((t) => ((t.rttMs[h] - t.rttMs[h - 1]) / t.raw.rttMs) * (2 / (t.roundTripHops[h] - t.roundTripHops[h - 1])))]),
   )
   const throughputRatio = Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h] / t.raw.throughputMBps)]))
-  const stableMs = perTrial((t) => t.stableMs)
+  // A trial that never got stable counts as Infinity, not as missing.
+  const stableMs = median(results.map((t) => t.stableMs))
   const summary = {
     peers,
     trials,
     timing: { forming: BENCH_TIMING, sockets: DATA_TIMING },
     raw: medianFigures(results.map((t) => t.raw)),
     listenedMs: perTrial((t) => t.listenedMs),
-    ringMs: perTrial((t) => t.ringMs),
+    ringMs: median(results.map((t) => t.ringMs)),
     stableMs,
     rttMs: Object.fromEntries(HOPS.map((h) => [h, perTrial((t) => t.rttMs[h])])),
     throughputMBps: Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h])])),

@@ -12,8 +12,10 @@ export interface Cluster {
   listenedMs: number
   /** ...until every successor and predecessor was right... */
   ringMs: number
-  /** ...and until every finger row was right too. */
+  /** ...and until every finger row was right too (Infinity if not within the timeout). */
   stableMs: number
+  /** What was still wrong at the timeout; empty when stable. */
+  problems: string[]
   close(): Promise<void>
 }
 
@@ -22,7 +24,8 @@ export const BENCH_TIMING = { stabilizeMs: 100, fixFingersMs: 50, rpcTimeoutMs: 
 
 /**
  * `peers` explorers over real WebRTC against a signalling server on loopback,
- * all listening at once; resolves when the overlay is stable (see problems()).
+ * all listening at once; resolves when the overlay is stable (see problems()),
+ * or after `timeoutMs` with what was still wrong.
  */
 export async function startCluster(peers: number, wrtc: WrtcImpl, options: Partial<ExplorerOptions> = {}, timeoutMs = 60_000): Promise<Cluster> {
   const server = createSignalServer({ rateLimit: false })
@@ -34,20 +37,19 @@ export async function startCluster(peers: number, wrtc: WrtcImpl, options: Parti
   const t0 = performance.now()
   await Promise.all(explorers.map((e) => e.listen()))
   const listenedMs = performance.now() - t0
-  let ringMs = 0
-  for (;;) {
-    const found = problems(explorers)
-    if (ringMs === 0 && !found.some((p) => p.endsWith('ring pointers'))) ringMs = performance.now() - t0
-    if (found.length === 0) break
-    if (performance.now() - t0 > timeoutMs) throw new Error(`the overlay was not stable within ${timeoutMs} ms: ${found.join(', ')}`)
+  let ringMs = Infinity
+  let found = problems(explorers)
+  while (found.length > 0 && performance.now() - t0 < timeoutMs) {
     await new Promise((resolve) => setTimeout(resolve, 5))
+    found = problems(explorers)
+    if (ringMs === Infinity && !found.some((p) => p.endsWith('ring pointers'))) ringMs = performance.now() - t0
   }
-  const stableMs = performance.now() - t0
   return {
     explorers,
     listenedMs,
     ringMs,
-    stableMs,
+    stableMs: found.length === 0 ? performance.now() - t0 : Infinity,
+    problems: found,
     close: async () => {
       await Promise.all(explorers.map((e) => e.close()))
       await server.close()
@@ -68,7 +70,12 @@ function problems(explorers: Explorer[]): string[] {
     if (!r.joined || r.successor !== oracle.successorOf(r.id) || r.predecessor !== oracle.predecessorOf(r.id)) found.push(`${formatId(r.id)} ring pointers`)
     for (const row of r.fingerTable.chooseRows(estimateRingSize(r.id, r.successors))) {
       const owner = oracle.owner(fingerStart(r.id, row))
-      if (r.fingerTable.get(row) !== (owner === r.id ? undefined : owner)) found.push(`${formatId(r.id)} row ${row}`)
+      const want = owner === r.id ? undefined : owner
+      const has = r.fingerTable.get(row)
+      if (has !== want) {
+        const name = (id: number | undefined) => (id === undefined ? 'none' : formatId(id))
+        found.push(`${formatId(r.id)} row ${row} → ${name(has)}, want ${name(want)}${want !== undefined && !r.channels.has(want) ? ' (no channel to it)' : ''}`)
+      }
     }
   }
   return found
