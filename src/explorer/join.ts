@@ -1,5 +1,5 @@
 import {
-  EMPTY, Observable, SchedulerLike, catchError, concat, defaultIfEmpty, defer, filter, finalize, map, merge, of, retry, switchMap, take,
+  EMPTY, NEVER, Observable, SchedulerLike, catchError, concat, defaultIfEmpty, defer, filter, finalize, map, merge, of, retry, switchMap, take,
   throwError, timer,
 } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../errors'
@@ -69,11 +69,12 @@ export function reattach$(ctx: JoinContext): Observable<void> {
 function joinThrough$(ctx: JoinContext, candidate: number): Observable<void> {
   const { ring } = ctx
   // A candidate still joining says so in its first Hello. It may finish soon
-  // (its Hello then says joined, and ring.join$ goes on): give it a grace period, then move on.
+  // (its next Hello says joined, and ring.join$ goes on): give it a grace period, then move on.
   const notInRing$ = ring.router.frames$(FrameType.Ring).pipe(
-    filter((f) => f.source === candidate && f.from === candidate && isHelloNotJoined(f.payload)),
-    take(1),
-    switchMap(() => timer(ctx.graceMs, ctx.scheduler)),
+    filter((f) => f.source === candidate && f.from === candidate),
+    map((f) => helloJoined(f.payload)),
+    filter((joined): joined is boolean => joined !== null),
+    switchMap((joined) => (joined ? NEVER : timer(ctx.graceMs, ctx.scheduler))),
     map((): never => {
       throw new ExplorerError('JOIN_FAILED', `${formatId(candidate)} is not in the ring yet`)
     }),
@@ -107,11 +108,12 @@ function pause$(ctx: JoinContext, error: unknown, attempt: number): Observable<u
 
 const others = (ctx: JoinContext, ids: string[]): number[] => ids.map(parseId).filter((id) => id !== ctx.ring.id)
 
-function isHelloNotJoined(payload: Uint8Array): boolean {
+/** The joined flag of a Hello; null for any other ring message. */
+function helloJoined(payload: Uint8Array): boolean | null {
   try {
     const message = decodeRingMessage(payload)
-    return message.op === RingOp.Hello && !message.joined
+    return message.op === RingOp.Hello ? message.joined : null
   } catch {
-    return false
+    return null
   }
 }
