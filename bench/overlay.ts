@@ -6,8 +6,7 @@
  * - routed sockets in a second 16-peer overlay at the default maintenance pace:
  *   RTT at 1, 2 and 3 hops, throughput at 1 and 3 hops, each as a ratio to
  *   that trial's raw pair.
- * Figures are medians over trials; ratios are medians of per-trial ratios
- * (load from anything else on the machine hits both halves of a trial alike).
+ * Figures are medians over trials; ratios are against the median raw pair.
  *
  *   npm run bench:overlay [-- --json] [--peers 16] [--trials 3]
  */
@@ -91,19 +90,21 @@ async function main(): Promise<void> {
     results.push(await trial(peers, i + 1, log))
   }
   const perTrial = (f: (t: Trial) => number | undefined) => median(results.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x)))
-  const rttRatio = Object.fromEntries(HOPS.map((h) => [h, perTrial((t) => t.rttMs[h] / t.raw.rttMs)]))
+  // The reference is the median raw pair: one raw measurement that hit a stall must not skew a whole trial.
+  const raw = medianFigures(results.map((t) => t.raw))
+  const rttRatio = Object.fromEntries(HOPS.map((h) => [h, perTrial((t) => t.rttMs[h] / raw.rttMs)]))
   // One more hop each way is two more forwarding steps per round trip.
   const addedRtt = Object.fromEntries(
-    HOPS.slice(1).map((h) => [h, perTrial((t) => ((t.rttMs[h] - t.rttMs[h - 1]) / t.raw.rttMs) * (2 / (t.roundTripHops[h] - t.roundTripHops[h - 1])))]),
+    HOPS.slice(1).map((h) => [h, perTrial((t) => ((t.rttMs[h] - t.rttMs[h - 1]) / raw.rttMs) * (2 / (t.roundTripHops[h] - t.roundTripHops[h - 1])))]),
   )
-  const throughputRatio = Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h] / t.raw.throughputMBps)]))
+  const throughputRatio = Object.fromEntries(THROUGHPUT_HOPS.map((h) => [h, perTrial((t) => t.throughputMBps[h] / raw.throughputMBps)]))
   // A trial that never got stable counts as Infinity, not as missing.
   const stableMs = median(results.map((t) => t.stableMs))
   const summary = {
     peers,
     trials,
     timing: { forming: BENCH_TIMING, sockets: DATA_TIMING },
-    raw: medianFigures(results.map((t) => t.raw)),
+    raw,
     listenedMs: perTrial((t) => t.listenedMs),
     ringMs: median(results.map((t) => t.ringMs)),
     stableMs,
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   }
   const r = summary.raw
   log('')
-  log(`medians of ${trials} trials, ratios against each trial's raw pair`)
+  log(`medians of ${trials} trials, ratios against the median raw pair`)
   log(`raw pair        connect ${r.connectMs.toFixed(1)} ms   RTT ${r.rttMs.toFixed(3)} ms   ${r.throughputMBps.toFixed(1)} MB/s`)
   log(`${peers}-peer overlay stable after ${stableMs.toFixed(0)} ms (target ≤ ${TARGETS.stableMs}); all listening after ${summary.listenedMs.toFixed(0)} ms, ring right after ${summary.ringMs.toFixed(0)} ms`)
   log(`ring timing: ${JSON.stringify(BENCH_TIMING)} to form; sockets measured at ${JSON.stringify(DATA_TIMING)}`)
