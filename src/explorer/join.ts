@@ -31,8 +31,8 @@ export interface JoinContext {
  * the first peer: a ring of one. Otherwise dial the listed successors in
  * order through the server and join through the first that is in the ring
  * (the registry also lists peers still joining: those say so in their first
- * Hello, and we move on at once). When none could take us in, ask again for
- * a fresh list after a jittered, growing pause.
+ * Hello, and we move on unless they finish within a grace period). When none
+ * could take us in, ask again for a fresh list after a jittered, growing pause.
  */
 export function joinRing$(ctx: JoinContext): Observable<void> {
   const round$ = defer(() => ctx.link.register$()).pipe(
