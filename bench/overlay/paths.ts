@@ -13,7 +13,8 @@ export interface PathPairs {
  * Socket pairs by path length, found by dialling every ordered pair (in random
  * order) and reading the hops their Open took there and their Accept back.
  * Exact frames use a direct channel whenever some hop has one, so paths are
- * often shorter than a key lookup's. Pairs not kept are closed again.
+ * often shorter than a key lookup's. Pairs not kept are closed again; dials
+ * that fail (an overlay still settling) are skipped.
  */
 export async function pairsByHops(explorers: Explorer[], wanted: number[], random: () => number): Promise<PathPairs> {
   const symmetric = new Map<number, SocketPair>()
@@ -26,6 +27,7 @@ export async function pairsByHops(explorers: Explorer[], wanted: number[], rando
   for (const [a, b] of pairs) {
     if (symmetric.size === wanted.length) break
     const pair = await socketPair(a, b)
+    if (pair === null) continue
     const h = pair.hops
     if (wanted.includes(h) && pair.hopsBack === h && !symmetric.has(h)) symmetric.set(h, pair)
     else if (wanted.includes(h) && pair.hopsBack === h - 1 && !nearly.has(h)) nearly.set(h, pair)

@@ -1,4 +1,4 @@
-import { filter, firstValueFrom } from 'rxjs'
+import { Subscription, filter, firstValueFrom, take } from 'rxjs'
 import type { Explorer, ExplorerSocket } from '../../src'
 import { FrameType } from '../../src/wire/frame'
 import type { Link, Pair } from '../pair/link'
@@ -12,26 +12,39 @@ export interface SocketPair extends Pair {
 
 /**
  * A routed socket from `a` to `b` as a benchmark Pair (the same Link the raw
- * pair is measured through), with the hops its Open took. `b` must accept.
+ * pair is measured through), with the hops its Open and Accept took. `b` must
+ * accept. Null when the dial failed (an overlay still settling).
  */
-export async function socketPair(a: Explorer, b: Explorer): Promise<SocketPair> {
-  const openHops = firstValueFrom(b.ring.router.frames$(FrameType.Open).pipe(filter((f) => f.source === a.ring.id)))
-  const acceptHops = firstValueFrom(a.ring.router.frames$(FrameType.Accept).pipe(filter((f) => f.source === b.ring.id)))
-  const accepted = firstValueFrom(b.incoming$.pipe(filter((s) => s.remoteId === a.id)))
+export async function socketPair(a: Explorer, b: Explorer): Promise<SocketPair | null> {
+  let hops = -1
+  let hopsBack = -1
+  let remote: ExplorerSocket | null = null
+  // Watchers, not promises: a failed dial must leave nothing pending behind.
+  const watch = new Subscription()
+  watch.add(b.ring.router.frames$(FrameType.Open).pipe(filter((f) => f.source === a.ring.id), take(1)).subscribe((f) => (hops = f.hops)))
+  watch.add(a.ring.router.frames$(FrameType.Accept).pipe(filter((f) => f.source === b.ring.id), take(1)).subscribe((f) => (hopsBack = f.hops)))
+  watch.add(b.incoming$.pipe(filter((s) => s.remoteId === a.id), take(1)).subscribe((s) => (remote = s)))
   const t0 = performance.now()
-  const local = await firstValueFrom(a.dial$(b.id))
-  const connectMs = performance.now() - t0
-  const [remote, open, accept] = await Promise.all([accepted, openHops, acceptHops])
-  return {
-    a: link(local),
-    b: link(remote),
-    connectMs,
-    hops: open.hops,
-    hopsBack: accept.hops,
-    close: async () => {
-      local.close()
-      remote.close()
-    },
+  try {
+    const local = await firstValueFrom(a.dial$(b.id))
+    const connectMs = performance.now() - t0
+    if (remote === null) throw new Error(`${b.id} emitted no socket for ${a.id}`)
+    const accepted: ExplorerSocket = remote
+    return {
+      a: link(local),
+      b: link(accepted),
+      connectMs,
+      hops,
+      hopsBack,
+      close: async () => {
+        local.close()
+        accepted.close()
+      },
+    }
+  } catch {
+    return null
+  } finally {
+    watch.unsubscribe()
   }
 }
 
