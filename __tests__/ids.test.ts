@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { isExplorerError } from '../src/errors'
+import { codeOf } from './helpers/error-code'
 import {
   ID_BITS,
   RING_SIZE,
@@ -18,15 +18,6 @@ import {
 
 const MAX = RING_SIZE - 1
 const anyId = fc.integer({ min: 0, max: MAX })
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    return isExplorerError(e) ? e.code : `not an ExplorerError: ${String(e)}`
-  }
-  return undefined
-}
 
 describe('parseId / formatId', () => {
   it('round-trips the extremes', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
-import { ExplorerError, isExplorerError } from '../../src/errors'
+import { codeOf } from '../helpers/error-code'
+import { ExplorerError } from '../../src/errors'
 import { RING_SIZE } from '../../src/ids'
 import { MAX_FRAME_BYTES } from '../../src/transport/types'
 import {
@@ -66,15 +67,6 @@ function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
   if (x.byteLength !== y.byteLength) return false
   for (let i = 0; i < x.byteLength; i++) if (x[i] !== y[i]) return false
   return true
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (e) {
-    return isExplorerError(e) ? e.code : `not an ExplorerError: ${String(e)}`
-  }
-  return undefined
 }
 
 describe('frame codec', () => {
