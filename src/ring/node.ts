@@ -415,12 +415,9 @@ export class RingNode {
     }
   }
 
+  /** The first routable peer clockwise after us (we are never in our own table). */
   private closestRoutableAfterSelf(): number | null {
-    const ids = this.channels.routing.list()
-    if (ids.length === 0) return null
-    let best = ids[0]
-    for (const id of ids) if (betweenOpen(id, this.id, best)) best = id
-    return best
+    return this.channels.routing.from((this.id + 1) % RING_SIZE, 1)[0] ?? null
   }
 
   private getState$(remote: number): Observable<{ predecessor: number | null; successors: number[] }> {
