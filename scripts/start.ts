@@ -1,12 +1,31 @@
 /**
- * `npm start`: the signalling server with the live ring dashboard at `/`,
- * plus the Node demo peers of scripts/demo-peers.ts (none until the public
- * `createExplorer` API exists). PORT (default 9000) and HOST (default 0.0.0.0)
- * as for the sig-server CLI; DEMO_PEERS sets how many Node peers to start.
+ * `npm start`: the signalling server with the live ring dashboard at `/` and
+ * the demo chat page at `/demo`, plus the Node demo peers of
+ * scripts/demo-peers.ts. PORT (default 9000) and HOST (default 0.0.0.0) as
+ * for the sig-server CLI; DEMO_PEERS sets how many Node peers to start.
+ *
+ * The demo page needs the library's browser bundle: it is built here from
+ * src/ with esbuild (scripts/build-browser.ts, about a second), so it always
+ * matches the source and a fresh clone needs nothing but `npm ci`.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createSignalServer } from '../signal-server/server'
 import { registerDashboard } from '../signal-server/dashboard'
+import { registerDemo } from '../signal-server/demo'
+import { buildBrowser } from './build-browser'
 import { startDemoPeers, type DemoPeer } from './demo-peers'
+
+/** The IIFE browser bundle of src/, built into a temporary folder and read back. */
+async function browserBundle(): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'webrtc-explorer-demo-'))
+  try {
+    return readFileSync((await buildBrowser(undefined, out)).iife, 'utf8')
+  } finally {
+    rmSync(out, { recursive: true, force: true })
+  }
+}
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 9000)
@@ -16,6 +35,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(peerCount) || peerCount < 0) throw new Error(`DEMO_PEERS must be an integer >= 0, got ${process.env.DEMO_PEERS}`)
 
   const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, dashboard: registerDashboard })
+  registerDemo(app, { bundle: await browserBundle() })
   await app.listen({ port, host })
   const address = app.server.address()
   const actual = typeof address === 'object' && address ? address.port : port
@@ -24,6 +44,7 @@ async function main(): Promise<void> {
   const signalUrl = `ws://${shown}:${actual}/ws`
   process.stdout.write(`Signalling Server Started on ${signalUrl}\n`)
   process.stdout.write(`Ring dashboard:  ${base}/\n`)
+  process.stdout.write(`Demo chat page:  ${base}/demo   (open it in two tabs, dial one from the other)\n`)
 
   const peers: DemoPeer[] = await startDemoPeers(signalUrl, peerCount, (line) => process.stdout.write(line + '\n'))
   process.stdout.write('Ctrl-C to stop.\n')
