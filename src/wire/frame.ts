@@ -58,6 +58,9 @@ export const FrameFlag = {
   Routed: 0x20,
 } as const
 
+/** Every flag bit this version defines; a frame arriving with any other bit set is malformed. */
+export const KNOWN_FLAGS = 0x3f
+
 export interface Frame {
   type: FrameType
   ttl: number
@@ -96,23 +99,47 @@ export function encodeFrame(frame: Frame): Uint8Array {
   return bytes
 }
 
-/** Decodes and validates; throws `BAD_FRAME` with the reason. The payload is a view, not a copy. */
-export function decodeFrame(bytes: Uint8Array): Frame {
-  if (bytes.byteLength < HEADER_BYTES) throw badFrame(`frame of ${bytes.byteLength} bytes is shorter than its ${HEADER_BYTES}-byte header`)
-  if (bytes.byteLength > MAX_FRAME_BYTES) throw badFrame(`frame of ${bytes.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
-  if (bytes[0] !== FRAME_VERSION) throw badFrame(`unsupported frame version ${bytes[0]}`)
-  if (!KNOWN_TYPES.has(bytes[1])) throw badFrame(`unknown frame type ${bytes[1]}`)
+/** Why bytes are not a frame at all (the codec's rejections; see also src/wire/inbound.ts). */
+export type FrameRejection = 'TOO_SHORT' | 'TOO_LONG' | 'BAD_VERSION' | 'BAD_TYPE'
+
+export type DecodeResult =
+  | { ok: true; frame: Frame }
+  | { ok: false; reason: FrameRejection; message: string }
+
+/**
+ * Decodes without throwing: a frame, or the coded reason the bytes are not
+ * one. Never throws for any input (the router's receive path relies on it).
+ * The payload is a view, not a copy.
+ */
+export function tryDecodeFrame(bytes: Uint8Array): DecodeResult {
+  const length = bytes.byteLength
+  if (length < HEADER_BYTES) return reject('TOO_SHORT', `frame of ${length} bytes is shorter than its ${HEADER_BYTES}-byte header`)
+  if (length > MAX_FRAME_BYTES) return reject('TOO_LONG', `frame of ${length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  if (bytes[0] !== FRAME_VERSION) return reject('BAD_VERSION', `unsupported frame version ${bytes[0]}`)
+  if (!KNOWN_TYPES.has(bytes[1])) return reject('BAD_TYPE', `unknown frame type ${bytes[1]}`)
   return {
-    type: bytes[1],
-    ttl: bytes[2],
-    flags: bytes[3],
-    source: bytesToId(bytes, 4),
-    dest: bytesToId(bytes, 10),
-    conn: readU32(bytes, 16),
-    seq: readU32(bytes, 20),
-    payload: bytes.subarray(HEADER_BYTES),
+    ok: true,
+    frame: {
+      type: bytes[1],
+      ttl: bytes[2],
+      flags: bytes[3],
+      source: bytesToId(bytes, 4),
+      dest: bytesToId(bytes, 10),
+      conn: readU32(bytes, 16),
+      seq: readU32(bytes, 20),
+      payload: bytes.subarray(HEADER_BYTES),
+    },
   }
 }
+
+/** Decodes and validates; throws `BAD_FRAME` with the reason. The payload is a view, not a copy. */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  const result = tryDecodeFrame(bytes)
+  if (!result.ok) throw badFrame(result.message)
+  return result.frame
+}
+
+const reject = (reason: FrameRejection, message: string): DecodeResult => ({ ok: false, reason, message })
 
 /** Routers only need the destination and ttl; reading them does not decode the rest. */
 export const frameDest = (bytes: Uint8Array): number => bytesToId(bytes, 10)

@@ -24,11 +24,19 @@ export function writeRoute(ids: readonly number[], rest: Uint8Array): Uint8Array
   return out
 }
 
-export function readRoute(payload: Uint8Array): RouteRecord {
+/** Why `payload` does not start with a route record, or null when it does. Never throws. */
+export function routeProblem(payload: Uint8Array): string | null {
+  if (payload.byteLength < 1) return 'route record missing'
   const count = payload[0]
-  if (payload.byteLength < 1 || count > MAX_ROUTE_HOPS || payload.byteLength < 1 + 6 * count) {
-    throw new ExplorerError('BAD_FRAME', 'route record truncated or too long')
-  }
+  if (count > MAX_ROUTE_HOPS) return `route record of ${count} hops exceeds ${MAX_ROUTE_HOPS}`
+  if (payload.byteLength < 1 + 6 * count) return `route record claims ${count} hops but only ${payload.byteLength} bytes follow`
+  return null
+}
+
+export function readRoute(payload: Uint8Array): RouteRecord {
+  const problem = routeProblem(payload)
+  if (problem !== null) throw new ExplorerError('BAD_FRAME', `route record truncated or too long: ${problem}`)
+  const count = payload[0]
   const ids: number[] = []
   for (let i = 0; i < count; i++) ids.push(bytesToId(payload, 1 + 6 * i))
   return { ids, rest: payload.subarray(1 + 6 * count) }
@@ -55,12 +63,22 @@ export function writeSourceRoute(ids: readonly number[], rest: Uint8Array): Uint
   return out
 }
 
-export function readSourceRoute(payload: Uint8Array): SourceRoute {
+/** Why `payload` does not start with a source route, or null when it does. Never throws. */
+export function sourceRouteProblem(payload: Uint8Array): string | null {
+  if (payload.byteLength < 2) return 'source route missing'
   const count = payload[0]
   const next = payload[1]
-  if (payload.byteLength < 2 || count === 0 || count > MAX_ROUTE_HOPS || next > count || payload.byteLength < 2 + 6 * count) {
-    throw new ExplorerError('BAD_FRAME', 'source route truncated or malformed')
-  }
+  if (count === 0 || count > MAX_ROUTE_HOPS) return `source route of ${count} hops is outside 1..${MAX_ROUTE_HOPS}`
+  if (next > count) return `source route cursor ${next} is past its ${count} hops`
+  if (payload.byteLength < 2 + 6 * count) return `source route claims ${count} hops but only ${payload.byteLength} bytes follow`
+  return null
+}
+
+export function readSourceRoute(payload: Uint8Array): SourceRoute {
+  const problem = sourceRouteProblem(payload)
+  if (problem !== null) throw new ExplorerError('BAD_FRAME', `source route truncated or malformed: ${problem}`)
+  const count = payload[0]
+  const next = payload[1]
   const ids: number[] = []
   for (let i = 0; i < count; i++) ids.push(bytesToId(payload, 2 + 6 * i))
   return { ids, next, rest: payload.subarray(2 + 6 * count) }
