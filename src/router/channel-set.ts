@@ -40,7 +40,8 @@ export class ChannelSet {
 
   constructor(
     private readonly self: number,
-    private readonly now: () => number,
+    /** The clock of the peer's scheduler. */
+    readonly now: () => number,
     private readonly formatId: (id: number) => string,
   ) {}
 

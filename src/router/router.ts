@@ -1,6 +1,7 @@
-import { Observable, Subject, Subscription, merge } from 'rxjs'
-import { isExplorerError } from '../errors'
-import { DEFAULT_TTL, Frame, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../wire/frame'
+import { Observable, Subject, Subscription, filter, merge } from 'rxjs'
+import { ExplorerError, isExplorerError } from '../errors'
+import { DEFAULT_TTL, Frame, FrameFlag, FrameType, MAX_PAYLOAD_BYTES, decodeFrame, encodeFrame } from '../wire/frame'
+import type { MalformedReason } from '../wire/inbound'
 import { MAX_ROUTE_HOPS, SourceRoute, readRoute, readSourceRoute, writeRoute, writeSourceRoute } from '../wire/route-record'
 import type { ChannelSet } from './channel-set'
 import { RoutedFrame, decodeFrames, routeFrames } from './operators'
@@ -19,8 +20,28 @@ export interface LocalFrame extends Frame {
   path: number[] | null
 }
 
-/** A channel sending this many malformed frames is treated as hostile and closed. */
-const MAX_BAD_FRAMES_PER_CHANNEL = 16
+/**
+ * When a channel counts as abusive: `maxBadFrames` malformed frames within
+ * any `windowMs` (a sliding window, in the router's clock: the ChannelSet's)
+ * close it. A frame over the size limit closes it at once: no honest peer
+ * can send one (channels refuse to).
+ */
+export interface AbusePolicy {
+  /** Default 16. */
+  maxBadFrames: number
+  /** Default 10 s. */
+  windowMs: number
+}
+
+export const DEFAULT_ABUSE_POLICY: Readonly<AbusePolicy> = { maxBadFrames: 16, windowMs: 10_000 }
+
+/** A channel the router closed for abuse, and the last straw. */
+export interface AbuseReport {
+  peer: number
+  reason: MalformedReason
+  /** Malformed frames within the window, the last one included. */
+  strikes: number
+}
 
 const ROUTING_FLAGS = FrameFlag.Final | FrameFlag.Back
 
@@ -33,22 +54,58 @@ export class Router {
   private readonly local = new Subject<LocalFrame>()
   /** One stream per frame type: each local frame goes to its own listeners, no filtering per subscriber. */
   private readonly byType = new Map<FrameType, Subject<LocalFrame>>()
-  private readonly badFrames = new Map<number, number>()
+  /** Per channel: when its recent malformed frames arrived (at most maxBadFrames, oldest first). */
+  private readonly strikes = new Map<number, number[]>()
+  private readonly abuse = new Subject<AbuseReport>()
   private readonly subscription: Subscription
+  readonly abusePolicy: Readonly<AbusePolicy>
+  /** Channels closed for abuse, as they are closed. */
+  readonly abuse$: Observable<AbuseReport> = this.abuse.asObservable()
 
   constructor(
     private readonly channels: ChannelSet,
     private readonly view: () => RoutingView,
     /** Called when a neighbour handed us a Final frame for a key we had to step back: its successor is stale. */
     private readonly onStaleSuccessor: (neighbour: number) => void = () => undefined,
+    abusePolicy: Partial<AbusePolicy> = {},
   ) {
+    this.abusePolicy = resolveAbusePolicy(abusePolicy)
     this.subscription = channels.inbound$
       .pipe(
-        decodeFrames((from) => this.onBadFrame(from)),
-        routeFrames((routed) => this.route(routed)),
+        decodeFrames((from, reason) => this.malformed(from, reason)),
+        routeFrames(
+          (routed) => this.route(routed),
+          () => this.drop('ERROR'),
+        ),
       )
       .subscribe(this.local)
-    this.local.subscribe((frame) => this.byType.get(frame.type)?.next(frame))
+    this.subscription.add(this.local.subscribe((frame) => this.byType.get(frame.type)?.next(frame)))
+    // A channel that went away takes its strikes with it.
+    this.subscription.add(channels.events$.pipe(filter((event) => event.type === 'down')).subscribe((event) => this.strikes.delete(event.peer)))
+  }
+
+  /**
+   * For the layer a local frame was for (ring, sockets, signalling): its
+   * payload does not parse. Counted as BAD_PAYLOAD; it is a strike against
+   * the channel only when the neighbour itself originated the frame
+   * (routers do not look into payloads they forward, so a peer that merely
+   * passed it on is not to blame).
+   */
+  rejectPayload(frame: LocalFrame): void {
+    if (frame.from === frame.source && frame.from !== this.view().self) this.malformed(frame.from, 'BAD_PAYLOAD')
+    else this.countMalformed('BAD_PAYLOAD')
+  }
+
+  /** Malformed frames within the abuse window, per channel that sent any: for diagnostics and leak checks. */
+  get channelsWithStrikes(): number {
+    return this.strikes.size
+  }
+
+  /** Observers of the router's own subjects (local frames by type, abuse reports): for leak checks. */
+  get observerCount(): number {
+    let n = this.local.observers.length + this.abuse.observers.length
+    for (const stream of this.byType.values()) n += stream.observers.length
+    return n
   }
 
   /** Local frames of some types (ring, signal, sockets). */
@@ -135,7 +192,9 @@ export class Router {
   close(): void {
     this.subscription.unsubscribe()
     this.local.complete()
+    this.abuse.complete()
     for (const stream of this.byType.values()) stream.complete()
+    this.strikes.clear()
   }
 
   /** Returns the frame for local delivery, or forwards it and says whether it left. */
@@ -175,6 +234,11 @@ export class Router {
         this.drop('TTL_EXPIRED')
         return false
       }
+      if (frame.payload.byteLength + 6 > MAX_PAYLOAD_BYTES) {
+        // Our id would not fit: encoding would throw.
+        this.drop('TOO_BIG')
+        return false
+      }
       // The record grows by one id a hop, so the frame is encoded afresh.
       record.ids.push(this.view().self)
       frame.payload = writeRoute(record.ids, record.rest)
@@ -198,8 +262,9 @@ export class Router {
     try {
       route = readSourceRoute(frame.payload)
     } catch (error) {
+      // Frames from channels were checked on arrival: only a local caller's frame gets here.
       if (!isExplorerError(error, 'BAD_FRAME')) throw error
-      this.drop('BAD_FRAME')
+      this.countMalformed('BAD_ROUTE')
       return false
     }
     const self = this.view().self
@@ -227,7 +292,7 @@ export class Router {
       return readRoute(payload)
     } catch (error) {
       if (!isExplorerError(error, 'BAD_FRAME')) throw error
-      this.drop('BAD_FRAME')
+      this.countMalformed('BAD_ROUTE')
       return null
     }
   }
@@ -249,17 +314,41 @@ export class Router {
     return local
   }
 
-  private onBadFrame(from: number): void {
+  /** A malformed frame from the channel to `from`: dropped, counted, and a strike against that channel. */
+  private malformed(from: number, reason: MalformedReason): void {
+    this.countMalformed(reason)
+    // Frames still in flight from a channel we no longer have: nothing left to close.
+    if (!this.channels.has(from)) return
+    const { maxBadFrames, windowMs } = this.abusePolicy
+    const now = this.channels.now()
+    let times = this.strikes.get(from)
+    if (times === undefined) this.strikes.set(from, (times = []))
+    while (times.length > 0 && now - times[0] >= windowMs) times.shift()
+    times.push(now)
+    if (reason !== 'TOO_LONG' && times.length < maxBadFrames) return
+    this.strikes.delete(from)
+    this.stats.abusiveChannelsClosed++
+    this.channels.close(from)
+    this.abuse.next({ peer: from, reason, strikes: times.length })
+  }
+
+  private countMalformed(reason: MalformedReason): void {
+    this.stats.malformed[reason]++
     this.drop('BAD_FRAME')
-    const strikes = (this.badFrames.get(from) ?? 0) + 1
-    this.badFrames.set(from, strikes)
-    if (strikes >= MAX_BAD_FRAMES_PER_CHANNEL) {
-      this.badFrames.delete(from)
-      this.channels.close(from)
-    }
   }
 
   private drop(reason: DropReason): void {
     this.stats.dropped[reason]++
   }
+}
+
+function resolveAbusePolicy(policy: Partial<AbusePolicy>): AbusePolicy {
+  const resolved = { ...DEFAULT_ABUSE_POLICY, ...policy }
+  if (!Number.isInteger(resolved.maxBadFrames) || resolved.maxBadFrames < 1) {
+    throw new ExplorerError('BAD_OPTIONS', `maxBadFrames must be an integer ≥ 1, got ${resolved.maxBadFrames}`)
+  }
+  if (!(resolved.windowMs >= 0 && Number.isFinite(resolved.windowMs))) {
+    throw new ExplorerError('BAD_OPTIONS', `windowMs must be a finite number ≥ 0, got ${resolved.windowMs}`)
+  }
+  return resolved
 }

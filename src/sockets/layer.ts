@@ -6,7 +6,7 @@ import type { LocalFrame, Router } from '../router/router'
 import { FrameFlag, FrameType } from '../wire/frame'
 import { ResolvedSocketOptions, SocketOptions, resolveSocketOptions } from './options'
 import { ExplorerSocket, RoutedSocket, SocketHost } from './socket'
-import { ACCEPTER_BIT, CONN_MASK, RefuseReason, decodeRefuse, decodeU32, encodeRefuse, encodeU32 } from './wire'
+import { ACCEPTER_BIT, CONN_MASK, RefuseReason, decodeRefuse, decodeU32, encodeRefuse, encodeU32, socketPayloadOk } from './wire'
 
 /** What the socket layer runs on: one peer's router and channels. */
 export interface SocketLayerHost {
@@ -125,6 +125,8 @@ export class SocketLayer {
   }
 
   private onFrame(frame: LocalFrame): void {
+    // A payload that does not parse is counted (and held against the neighbour that originated it), never acted on.
+    if (!socketPayloadOk(frame.type, frame.payload)) return this.host.router.rejectPayload(frame)
     if (frame.unreachable) {
       // We own the id an Open was for, and it is not ours: no such peer.
       if (frame.type === FrameType.Open && (frame.conn & ACCEPTER_BIT) === 0) {

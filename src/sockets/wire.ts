@@ -1,4 +1,5 @@
 import { bytesToId, writeId } from '../ids'
+import { FrameType } from '../wire/frame'
 
 /**
  * Socket frames reuse the overlay header: `conn` names the connection, `seq`
@@ -51,6 +52,24 @@ export function encodeRefuse(reason: RefuseReason, id: number): Uint8Array {
 export function decodeRefuse(payload: Uint8Array): { reason: RefuseReason; id: number } | null {
   if (payload.byteLength !== 7 || !(payload[0] in RefuseReason)) return null
   return { reason: payload[0], id: bytesToId(payload, 1) }
+}
+
+/**
+ * Whether a socket frame's payload has the shape its type requires (Open,
+ * Accept and Ack: a u32; Refuse: a known reason and an id). Data and Close
+ * carry anything.
+ */
+export function socketPayloadOk(type: number, payload: Uint8Array): boolean {
+  switch (type) {
+    case FrameType.Open:
+    case FrameType.Accept:
+    case FrameType.Ack:
+      return payload.byteLength === 4
+    case FrameType.Refuse:
+      return decodeRefuse(payload) !== null
+    default:
+      return true
+  }
 }
 
 /** Signed distance a − b between two u32 sequence numbers (wraps at 2^32). */
