@@ -1,4 +1,5 @@
 import { ExplorerError } from '../../errors'
+import { withSafeDescriptions } from './safe-descriptions'
 
 /** The three constructors simple-peer needs: browser globals, or require('@roamhq/wrtc') in Node. */
 export interface WrtcImpl {
@@ -43,10 +44,12 @@ const KiB = 1024
 
 /** Fills defaults and rejects misuse at once (BAD_OPTIONS), not on the first handshake. */
 export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOptions {
-  const wrtc = options.wrtc ?? browserWrtc()
-  if (wrtc === undefined || typeof wrtc.RTCPeerConnection !== 'function') {
+  const given = options.wrtc ?? browserWrtc()
+  if (given === undefined || typeof given.RTCPeerConnection !== 'function') {
     throw new ExplorerError('BAD_OPTIONS', 'no WebRTC implementation: pass options.wrtc (e.g. require("@roamhq/wrtc")) outside browsers')
   }
+  // A browser's own implementation is thread-safe; a given one is typically @roamhq/wrtc.
+  const wrtc = options.wrtc ? withSafeDescriptions(given) : given
   const lowWaterMark = options.lowWaterMark ?? 256 * KiB
   const highWaterMark = options.highWaterMark ?? 1024 * KiB
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000
