@@ -9,6 +9,7 @@ export class Metrics {
   messagesReceived = 0
   messagesRelayed = 0
   joinsTotal = 0
+  hintsSent = 0
   readonly errors = Object.fromEntries(ERROR_CODES.map((c) => [c, 0])) as Record<SignalErrorCode, number>
   readonly closed: Record<CloseReason, number> = { flood: 0, heartbeat: 0, oversize: 0, stuck: 0, shutdown: 0 }
   readonly rejectedUpgrades: Record<RejectReason, number> = { origin: 0, capacity: 0 }
@@ -24,6 +25,7 @@ export class Metrics {
     metric('signal_connections_total', 'counter', 'WebSocket connections accepted.', [['', this.connectionsTotal]])
     metric('signal_joins_total', 'counter', 'Successful joins.', [['', this.joinsTotal]])
     metric('signal_messages_received_total', 'counter', 'Client messages received.', [['', this.messagesReceived]])
+    metric('signal_hints_total', 'counter', 'Successor hints sent to peers whose ring skipped a closer peer.', [['', this.hintsSent]])
     metric('signal_messages_relayed_total', 'counter', 'Signal messages relayed to their target.', [['', this.messagesRelayed]])
     metric('signal_errors_total', 'counter', 'Error replies sent, by code.',
       ERROR_CODES.map((c) => [`{code="${c}"}`, this.errors[c]]))

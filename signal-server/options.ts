@@ -27,6 +27,8 @@ export interface SignalServerOptions {
   maxBufferedBytes?: number
   /** On close, how long to wait for clients to answer the 1001 close before terminating them. Default 2,000 ms. */
   closeTimeoutMs?: number
+  /** Every this many ms, a peer whose reported successor skips a closer peer in the ring gets a `hint` (see ring-hints.ts). 0 disables. Default 2,000. */
+  ringCheckMs?: number
   /** Passed to Fastify (pino). Default off. */
   logger?: FastifyServerOptions['logger']
   /** Called with the app before any route of ours is added: register `GET /` (the dashboard) here. */
@@ -42,6 +44,7 @@ export interface ResolvedOptions {
   successorCount: number
   maxBufferedBytes: number
   closeTimeoutMs: number
+  ringCheckMs: number
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 200, perSecond: 50, closeAfter: 100 }
@@ -53,6 +56,7 @@ export const DEFAULTS = {
   successorCount: 8,
   maxBufferedBytes: 4 * 1024 * 1024,
   closeTimeoutMs: 2_000,
+  ringCheckMs: 2_000,
 } as const
 
 function check(name: string, value: number, min: number, integer = true): number {
@@ -82,5 +86,6 @@ export function resolveOptions(options: SignalServerOptions = {}): ResolvedOptio
     successorCount: check('successorCount', options.successorCount ?? DEFAULTS.successorCount, 0),
     maxBufferedBytes: check('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, 1024),
     closeTimeoutMs: check('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
+    ringCheckMs: check('ringCheckMs', options.ringCheckMs ?? DEFAULTS.ringCheckMs, 0),
   }
 }

@@ -15,6 +15,7 @@ import {
   type SignalErrorCode,
 } from './protocol'
 import { SortedRegistry } from './registry'
+import { hintFrame, successorHint } from './ring-hints'
 import {
   describeFailure,
   validateEnvelope,
@@ -62,6 +63,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
   const rate = opts.rateLimit
   const batch = new WriteBatcher()
   let heartbeat: NodeJS.Timeout | null = null
+  let ringCheck: NodeJS.Timeout | null = null
 
   if (options.dashboard) options.dashboard(app)
 
@@ -163,6 +165,18 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       fingers: msg.fingers.map((f) => ({ row: f.row, id: f.id })),
       at: Date.now(),
     })
+    hintSuccessor(s)
+  }
+
+  /** Tells `s` of a closer successor than the one it last reported, if the registry knows one. */
+  function hintSuccessor(s: Session): void {
+    const id = s.id
+    const report = id === null ? undefined : reports.get(id)
+    if (id === null || report === undefined || s.closing || s.socket.readyState !== OPEN) return
+    const hint = successorHint(registry, (peer) => reports.has(peer), id, report.successors[0])
+    if (hint === null) return
+    metrics.hintsSent++
+    batch.send(s.socket, hintFrame(hint))
   }
 
   function onMessage(s: Session, raw: RawData, isBinary: boolean): void {
@@ -282,14 +296,15 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     }
   }
 
-  function stopHeartbeat(): void {
+  function stopTimers(): void {
     if (heartbeat) clearInterval(heartbeat)
-    heartbeat = null
+    if (ringCheck) clearInterval(ringCheck)
+    heartbeat = ringCheck = null
   }
 
   /** Close every client with 1001, wait (bounded) for them to go, then stop the ws server. */
   async function preClose(): Promise<void> {
-    stopHeartbeat()
+    stopTimers()
     const open = [...sessions].filter((s) => s.socket.readyState !== CLOSED)
     metrics.closed.shutdown += open.length
     const gone = open.map(
@@ -341,8 +356,13 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       heartbeat = setInterval(tick, opts.heartbeatIntervalMs)
       heartbeat.unref()
     }
+    // Reports that stopped changing get no answer on arrival: re-check them all now and then.
+    if (opts.ringCheckMs > 0) {
+      ringCheck = setInterval(() => sessions.forEach(hintSuccessor), opts.ringCheckMs)
+      ringCheck.unref()
+    }
   })
-  app.addHook('onClose', async () => stopHeartbeat())
+  app.addHook('onClose', async () => stopTimers())
 
   return app
 }

@@ -11,6 +11,7 @@ import { createWebRtcTransport } from '../transport/webrtc'
 import { joinRing$, reattach$, type JoinContext } from './join'
 import { resolveExplorerOptions, type ExplorerOptions } from './options'
 import { ringReports$ } from './report'
+import { followSuccessorHints$ } from './successor-hints'
 import { ServerLink } from './server-link'
 import { ServerSignalling } from './server-signalling'
 
@@ -164,6 +165,7 @@ class ExplorerPeer implements Explorer {
         )
         .subscribe(),
     )
+    this.subscriptions.add(followSuccessorHints$(this.link.hints$, this.ring, this.serverSignalling).subscribe())
     // Fill the finger table now rather than one row per fix-fingers tick.
     this.subscriptions.add(this.ring.updateFingerTable$().subscribe({ error: () => undefined }))
   }

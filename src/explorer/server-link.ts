@@ -55,7 +55,10 @@ export class ServerLink {
   private readonly signals = new Subject<ServerSignal>()
   private readonly errors = new Subject<ServerError>()
   private readonly joined = new Subject<JoinedReply>()
+  private readonly hints = new Subject<string>()
   readonly signals$: Observable<ServerSignal> = this.signals.asObservable()
+  /** Ids the server says are a closer successor of ours than the one we reported. */
+  readonly hints$: Observable<string> = this.hints.asObservable()
   readonly errors$: Observable<ServerError> = this.errors.asObservable()
   private socket: WebSocketLike | null = null
   private opening: ReplaySubject<WebSocketLike> | null = null
@@ -123,6 +126,7 @@ export class ServerLink {
       this.signals.complete()
       this.errors.complete()
       this.joined.complete()
+      this.hints.complete()
       const socket = this.socket
       this.socket = null
       if (socket === null || socket.readyState > WS_OPEN) return of(undefined)
@@ -244,6 +248,9 @@ export class ServerLink {
         this.joined.next({ id: this.options.id, successors, predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
         return
       }
+      case 'hint':
+        if (isIdString(message.successor)) this.hints.next(message.successor)
+        return
       case 'error':
         this.errors.next({ code: String(message.code), message: String(message.message) })
         return

@@ -1,0 +1,36 @@
+import type { SortedRegistry } from './registry'
+
+/** How far past a peer the registry is searched for the first one in the ring. */
+const HINT_SEARCH = 16
+
+/** True when x lies strictly between a and b going clockwise (a === b: the whole ring but a). */
+function betweenOpen(x: string, a: string, b: string): boolean {
+  if (a < b) return a < x && x < b
+  return x !== a && (x > a || x < b)
+}
+
+/**
+ * The server's one piece of ring repair. Channel losses can split a ring into
+ * two that are each consistent, and Chord's stabilization never merges them:
+ * no peer of one knows any peer of the other. The server knows both: the
+ * registry is sorted, and a peer that reports its ring state is in a ring. When
+ * the first reporting peer after `id` sits between `id` and the successor `id`
+ * reported, that peer is the better successor, and `id` is told so.
+ *
+ * Returns the successor to hint, or null when the report agrees with the registry.
+ */
+export function successorHint(
+  registry: SortedRegistry<unknown>,
+  inRing: (id: string) => boolean,
+  id: string,
+  reportedSuccessor: string | undefined,
+): string | null {
+  for (const candidate of registry.successors(id, HINT_SEARCH)) {
+    if (!inRing(candidate)) continue
+    if (reportedSuccessor === undefined || reportedSuccessor === id) return candidate
+    return betweenOpen(candidate, id, reportedSuccessor) ? candidate : null
+  }
+  return null
+}
+
+export const hintFrame = (successor: string): string => JSON.stringify({ type: 'hint', successor })
