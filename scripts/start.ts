@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const signalUrl = `ws://${shown}:${actual}/ws`
   process.stdout.write(`Signalling Server Started on ${signalUrl}\n`)
   process.stdout.write(`Ring dashboard:  ${base}/\n`)
-  process.stdout.write(`Demo chat page:  ${base}/demo   (open it in two tabs, dial one from the other)\n`)
+  process.stdout.write(`Demo chat page:  ${base}/demo   (dial a Node peer below, or open two tabs)\n`)
 
   const peers: DemoPeer[] = await startDemoPeers(signalUrl, peerCount, (line) => process.stdout.write(line + '\n'))
   process.stdout.write('Ctrl-C to stop.\n')
