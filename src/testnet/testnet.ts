@@ -9,6 +9,7 @@ import type { Channel, SignalPort, Transport } from '../transport/types'
 import { RingOracle } from './oracle'
 import { randomRingId, seededRandom } from './random'
 import { SortedIds } from '../router/sorted-ids'
+import { type FrameTap, tappedTransport } from './tap'
 
 export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random'> {
   /** Seed for ids, jitter, join times and loss: the same seed replays the same run. */
@@ -28,6 +29,10 @@ export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | '
    * 'first' sends every newcomer through the first peer.
    */
   bootstrap?: 'registry' | 'first'
+  /** Sees every frame every peer sends (simulation bookkeeping, e.g. traffic by kind). Default: none, channels are not wrapped. */
+  frameTap?: FrameTap
+  /** Called when a peer has finished joining (the first peer too), right after the registry learns of it. */
+  onJoined?: (node: RingNode) => void
 }
 
 export interface Testnet {
@@ -64,8 +69,11 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
   const stabilizeMs = options.stabilizeMs ?? 1000
   const nodes = new Map<number, RingNode>()
 
+  const { frameTap, onJoined, ...nodeOptions } = options
+  // Every transport a peer uses (ring and rendezvous) goes through here, so a tap sees all its frames.
+  const transportOf = (id: number): Transport => (frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id))
   const makeNode = (id: number) => {
-    const node = new RingNode({ ...options, id, transport: network.transport(id), scheduler, random })
+    const node = new RingNode({ ...nodeOptions, id, transport: transportOf(id), scheduler, random })
     nodes.set(id, node)
     return node
   }
@@ -81,7 +89,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     const retry = () => {
       if (attempt < MAX_JOIN_ROUNDS) scheduler.schedule(() => joinThrough(node, bootstrapFor(node.id), attempt + 1), stabilizeMs * (5 + Math.floor(random() * 5)))
     }
-    const channel = rendezvous(network.transport(node.id), node.id, network.transport(bootstrap.id), bootstrap)
+    const channel = rendezvous(transportOf(node.id), node.id, transportOf(bootstrap.id), bootstrap)
     channel.subscribe({ next: (ch) => node.join$(ch).subscribe({ complete: () => registered(node), error: retry }), error: retry })
   }
 
@@ -99,7 +107,10 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     }
     return nodes.get(registry.from(id, 1)[0]) ?? first
   }
-  const registered = (node: RingNode) => registry.add(node.id)
+  const registered = (node: RingNode) => {
+    registry.add(node.id)
+    onJoined?.(node)
+  }
   registered(first)
   const joinWindowMs = options.joinWindowMs ?? 10_000
   for (let i = 1; i < n; i++) {
