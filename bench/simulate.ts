@@ -3,8 +3,14 @@
  *   npm run simulate -- --peers N --lookups L --seed S [--fail P] [--json]
  * Builds N peers joining concurrently, waits for convergence, optionally
  * crashes a fraction P at once and lets the ring repair, then runs L lookups.
+ *
+ * Churn (bench/churn/run.ts):
+ *   npm run simulate -- --peers N --churn-median-minutes M --lifetime exp|pareto --duration-minutes D [--lookup-rate R] [--json]
+ * After convergence, peers leave without warning when their session (median M)
+ * ends and new ones join, for D virtual minutes, while lookups run.
  */
 import { createTestnet } from '../src/testnet'
+import { runChurnCommand } from './churn/command'
 import { parseArgs } from './simulate/args'
 import { runLookups } from './simulate/lookups'
 
@@ -12,7 +18,11 @@ async function main() {
   const args = parseArgs(process.argv.slice(2), {
     peers: 'number', lookups: 'number', seed: 'number', fail: 'number', json: 'boolean',
     'max-fingers': 'number', successors: 'number', 'join-window-s': 'number', 'max-rounds': 'number',
+    'churn-median-minutes': 'number', lifetime: 'string', 'pareto-shape': 'number', 'duration-minutes': 'number',
+    'lookup-rate': 'number', initial: 'string', 'stabilize-ms': 'number', 'fix-fingers-ms': 'number',
+    'rpc-timeout-ms': 'number', 'failure-detection-ms': 'number', 'latency-ms': 'number', quiet: 'boolean',
   })
+  if (args['churn-median-minutes'] !== undefined) return runChurnCommand(args)
   const peers = (args.peers as number) ?? 1024
   const lookups = (args.lookups as number) ?? 1000
   const seed = (args.seed as number) ?? 1
