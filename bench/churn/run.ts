@@ -21,7 +21,7 @@
  *
  * Everything draws from seeded streams: the same options replay the same run.
  */
-import type { Subscription } from 'rxjs'
+import { TimeoutError, defer, retry, timeout, type Subscription } from 'rxjs'
 import { isExplorerError } from '../../src/errors'
 import type { RingNode } from '../../src/ring/node'
 import { RING_DEFAULTS } from '../../src/ring/options'
@@ -51,6 +51,13 @@ export interface ChurnOptions {
   stabilizeMs?: number
   fixFingersMs?: number
   rpcTimeoutMs?: number
+  /**
+   * Experiment, off by default: give each lookup this many attempts (default 1,
+   * i.e. `lookup$` as the library does it), a new attempt when the previous one
+   * has not answered within `attemptTimeoutMs` (default 1500 ms) or failed.
+   */
+  lookupAttempts?: number
+  attemptTimeoutMs?: number
   /** Testnet options: failure detection (default 1000 ms) and one-way latency (default 1 ms). */
   failureDetectionMs?: number
   latencyMs?: number
@@ -102,6 +109,8 @@ export interface ChurnResult {
   initial: 'stationary' | 'fresh'
   durationMinutes: number
   lookupRate: number
+  /** Present when the retry experiment is on. */
+  lookupAttempts?: { attempts: number; attemptTimeoutMs: number; answeredAfterRetry: number }
   settings: { stabilizeMs: number; fixFingersMs: number; rpcTimeoutMs: number; failureDetectionMs: number; latencyMs: number; maxFingers: number; successors: number }
   convergeRounds: number
   /** Lookups that returned or failed while their asker was live (the denominator). */
@@ -168,6 +177,8 @@ export function runChurn(options: ChurnOptions): ChurnResult {
   const n = options.peers
   const seed = options.seed ?? 1
   const lookupRate = options.lookupRate ?? 0.1
+  const lookupAttempts = options.lookupAttempts ?? 1
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 1500
   const initial = options.initial ?? 'stationary'
   const paretoShape = options.paretoShape ?? DEFAULT_PARETO_SHAPE
   const life = lifetime(options.lifetime, options.medianMinutes * MINUTE, paretoShape)
@@ -323,6 +334,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
   let failed = 0
   let abandoned = 0
   let outstanding = 0
+  let retried = 0
   const failuresByCode: Record<string, number> = {}
   const failuresByCause: Record<string, number> = {}
   const failuresByDeadHopAge: Record<string, number> = {}
@@ -374,11 +386,21 @@ export function runChurn(options: ChurnOptions): ChurnResult {
       outstanding--
       lingering.push({ at: scheduler.now(), trace })
     }
-    from.lookup$(key).subscribe({
+    const attempt$ = defer(() => {
+      attempts++
+      return from.lookup$(key)
+    })
+    const lookup$ =
+      lookupAttempts > 1
+        ? attempt$.pipe(timeout({ first: attemptTimeoutMs, scheduler }), retry({ count: lookupAttempts - 1 }))
+        : attempt$
+    let attempts = 0
+    lookup$.subscribe({
       next: ({ owner, hops: h }) => {
         if (settled) return
         settle()
         bucket.lookups++
+        if (attempts > 1) retried++
         if (owner === ownerOf(key) && owners.has(owner)) {
           consistent++
           bucket.consistent++
@@ -400,7 +422,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
         failed++
         bucket.lookups++
         bucket.failed++
-        bump(failuresByCode, isExplorerError(error) ? error.code : 'ERROR')
+        bump(failuresByCode, isExplorerError(error) ? error.code : error instanceof TimeoutError ? 'ATTEMPTS_TIMED_OUT' : 'ERROR')
         classifyFailure(trace)
       },
     })
@@ -479,7 +501,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
   // No new lookups; churn goes on while the last ones settle (timeouts bound them).
   issuing = false
   pendingLookup?.unsubscribe()
-  const tailLimit = scheduler.now() + settings.rpcTimeoutMs + 2 * settings.stabilizeMs
+  const tailLimit = scheduler.now() + Math.max(settings.rpcTimeoutMs, lookupAttempts * attemptTimeoutMs) + 2 * settings.stabilizeMs
   while (outstanding > 0 && scheduler.now() < tailLimit) {
     scheduler.advanceBy(100)
     peerSeconds += nodes.size / 10
@@ -513,6 +535,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
     initial,
     durationMinutes: options.durationMinutes,
     lookupRate,
+    ...(lookupAttempts > 1 ? { lookupAttempts: { attempts: lookupAttempts, attemptTimeoutMs, answeredAfterRetry: retried } } : {}),
     settings,
     convergeRounds,
     lookups: answered,

@@ -26,8 +26,8 @@ export interface KindCount {
 export interface LookupTrace {
   readonly origin: number
   readonly key: number
-  /** The rpc's conn, from the request's first frame (the reply carries it back). */
-  conn: number
+  /** The rpc's conn of each attempt, from the request's first frame (the reply carries it back). */
+  conns: number[]
   requestFrames: number
   replyFrames: number
   /** A request (or reply) frame was sent over a channel whose remote had crashed: it was lost. */
@@ -58,7 +58,7 @@ export class TrafficCounter {
   }
 
   track(origin: number, key: number): LookupTrace {
-    const trace: LookupTrace = { origin, key, conn: -1, requestFrames: 0, replyFrames: 0, requestToDead: false, replyToDead: false, deadHopAgeMs: -1 }
+    const trace: LookupTrace = { origin, key, conns: [], requestFrames: 0, replyFrames: 0, requestToDead: false, replyToDead: false, deadHopAgeMs: -1 }
     this.byKey.set(key, trace)
     return trace
   }
@@ -66,7 +66,7 @@ export class TrafficCounter {
   /** Forgets traces of lookups that settled (call with the ones done long enough ago that no frame of theirs is still travelling). */
   forget(trace: LookupTrace): void {
     if (this.byKey.get(trace.key) === trace) this.byKey.delete(trace.key)
-    if (trace.conn >= 0 && this.byConn.get(trace.conn) === trace) this.byConn.delete(trace.conn)
+    for (const conn of trace.conns) if (this.byConn.get(conn) === trace) this.byConn.delete(conn)
   }
 
   get tracked(): number {
@@ -96,17 +96,19 @@ export class TrafficCounter {
   }
 
   /** Whether a FindSuccessor (request) or Found (reply) frame belongs to one of our lookups; if so, count it there. */
-  private ours(_from: number, to: number, frame: Uint8Array, request: boolean): boolean {
+  private ours(from: number, to: number, frame: Uint8Array, request: boolean): boolean {
     const conn = ((frame[16] << 24) | (frame[17] << 16) | (frame[18] << 8) | frame[19]) >>> 0
     let trace: LookupTrace | undefined
     if (request) {
       // A request is addressed to its key and comes from the asker.
       trace = this.byKey.get(bytesToId(frame, 10))
       if (trace === undefined || trace.origin !== bytesToId(frame, 4)) return false
-      if (trace.conn < 0) {
-        trace.conn = conn
+      if (!trace.conns.includes(conn)) {
+        // A new attempt leaves from the asker itself.
+        if (from !== trace.origin) return false
+        trace.conns.push(conn)
         this.byConn.set(conn, trace)
-      } else if (trace.conn !== conn) return false
+      }
       trace.requestFrames++
       if (this.sentToDead(trace, to)) trace.requestToDead = true
     } else {
