@@ -318,14 +318,25 @@ export class RingNode {
   }
 
   private view(): RoutingView {
-    const successor = this.successors[0]
     return {
       self: this.id,
       joined: this.joined,
       predecessor: this.predecessor,
-      successor: successor !== undefined && this.channels.isRoutable(successor) ? successor : null,
-      alone: successor === undefined && this.predecessor === null,
+      successor: this.routableSuccessor(),
+      alone: this.successors.length === 0 && this.predecessor === null,
     }
+  }
+
+  /**
+   * The successor routing hands keys to: the first listed successor we have a
+   * routable channel to, else the first routable peer after us. Keys short of
+   * it reach their owner anyway: a Final frame steps back along predecessors.
+   * Without this, a peer whose listed successors all lost their channels could
+   * not route the very frames that open a channel to one of them.
+   */
+  private routableSuccessor(): number | null {
+    for (const s of this.successors) if (this.channels.isRoutable(s)) return s
+    return this.closestRoutableAfterSelf()
   }
 
   private becomeJoined(): void {

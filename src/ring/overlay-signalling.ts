@@ -93,7 +93,7 @@ export class OverlaySignalling {
 
   private initiate(remote: number, route: number[] | null): void {
     if (this.sessions.size >= this.options.maxSessions) {
-      this.settle(remote, new ExplorerError('SIGNAL_FAILED', 'too many channel set-ups in progress'))
+      this.settle(remote, () => new ExplorerError('SIGNAL_FAILED', 'too many channel set-ups in progress'))
       return
     }
     this.nextConn = (this.nextConn + 1) >>> 0
@@ -104,7 +104,7 @@ export class OverlaySignalling {
         next: (channel) => this.adopt(session, channel, this.self),
         error: (error) => {
           this.endSession(session)
-          this.settle(remote, error)
+          this.settle(remote, () => error)
         },
       }),
     )
@@ -126,7 +126,7 @@ export class OverlaySignalling {
         this.endSession(session)
         if (envelope.abort !== 'glare') {
           const gone = envelope.abort === 'unreachable'
-          this.settle(session.remote, new ExplorerError(gone ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(session.remote)} ${gone ? 'does not exist' : 'is busy'}`))
+          this.settle(session.remote, () => new ExplorerError(gone ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(session.remote)} ${gone ? 'does not exist' : 'is busy'}`))
         }
         return
       }
@@ -169,7 +169,7 @@ export class OverlaySignalling {
     session.subscription.add(
       timer(this.options.connectTimeoutMs, this.scheduler).subscribe(() => {
         this.endSession(session)
-        this.settle(remote, new ExplorerError('SIGNAL_FAILED', `channel set-up with ${formatId(remote)} timed out`))
+        this.settle(remote, () => new ExplorerError('SIGNAL_FAILED', `channel set-up with ${formatId(remote)} timed out`))
       }),
     )
     return session
@@ -193,11 +193,11 @@ export class OverlaySignalling {
   private adopt(session: Session, channel: Channel, initiator: number): void {
     this.endSession(session)
     this.channels.add(channel, initiator)
-    this.settle(session.remote, new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
+    this.settle(session.remote, () => new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
   }
 
-  /** Ends a pending ensureChannel$: success whenever a channel is open by now, whoever dialled. */
-  private settle(remote: number, error: unknown): void {
+  /** Ends a pending ensureChannel$: success whenever a channel is open by now, whoever dialled. The error is built only on failure (a stack trace is costly). */
+  private settle(remote: number, error: () => unknown): void {
     const done = this.pending.get(remote)
     if (!done) return
     this.pending.delete(remote)
@@ -205,7 +205,7 @@ export class OverlaySignalling {
       done.next()
       done.complete()
     } else {
-      done.error(error)
+      done.error(error())
     }
   }
 

@@ -20,7 +20,7 @@ export interface RoutingView {
   /** False while joining: this peer owns no keys yet and must not deliver any. */
   joined: boolean
   predecessor: number | null
-  /** Our successor if we have a routable channel to it, else null. */
+  /** The closest peer after us that we reach (our successor, or the nearest stand-in; see RingNode.routableSuccessor); null if none. */
   successor: number | null
   /** We know of no other peer: every key is ours. */
   alone: boolean
@@ -58,7 +58,7 @@ export class RoutingTable extends SortedIds {
    *    circle until their TTL runs out; the ring's repair fixes wrong guesses;
    * 3. a key in (self, successor] belongs to the successor: hand it over, Final;
    * 4. otherwise forward to the closest preceding known peer (finger step).
-   * Without a usable successor we drop rather than claim keys we may not own.
+   * Reaching no peer after us, we drop rather than claim keys we may not own.
    */
   nextHop(dest: number, view: RoutingView, flags: number): NextHop {
     const { self, predecessor, successor } = view
