@@ -1,4 +1,4 @@
-import { Observable, SchedulerLike, Subject, Subscription, defer, filter, interval, map, of, race, startWith, take, timer } from 'rxjs'
+import { Observable, SchedulerLike, Subject, Subscription, defer, filter, finalize, interval, map, of, race, startWith, take, timer } from 'rxjs'
 import { ExplorerError } from '../errors'
 import { formatId } from '../ids'
 import type { ChannelSet } from '../router/channel-set'
@@ -18,6 +18,20 @@ export interface SocketLayerHost {
   isListening(): boolean
 }
 
+/** What a socket layer holds right now: for leak checks (all zero once every socket is closed and channels drained). */
+export interface SocketResources {
+  /** Live sockets, dialled (dials in progress included) and accepted. */
+  sockets: number
+  /** Remote peers the socket table has an entry for. */
+  peers: number
+  /** Dials waiting for an answer (each holds a repeat timer and a timeout). */
+  dialTimers: number
+  /** Retransmission and delayed-ack timers armed by live sockets. */
+  socketTimers: number
+  /** Sockets waiting for a congested channel to drain. */
+  drainWaits: number
+}
+
 const SOCKET_FRAMES = [FrameType.Open, FrameType.Accept, FrameType.Data, FrameType.Ack, FrameType.Close, FrameType.Refuse]
 
 /**
@@ -34,6 +48,8 @@ export class SocketLayer {
   private readonly subscription: Subscription
   private readonly socketHost: SocketHost
   private count = 0
+  private dialTimers = 0
+  private drainWaits = 0
   private nextConn: number
   private closed = false
 
@@ -62,6 +78,13 @@ export class SocketLayer {
     return this.count
   }
 
+  /** What the layer holds now (see SocketResources). */
+  get resources(): SocketResources {
+    let socketTimers = 0
+    for (const socket of this.all()) socketTimers += socket.timersArmed
+    return { sockets: this.count, peers: this.sockets.size, dialTimers: this.dialTimers, socketTimers, drainWaits: this.drainWaits }
+  }
+
   /**
    * Cold: subscribing sends an Open routed to exactly `remote`; emits the
    * socket once accepted, then completes. Errors PEER_NOT_FOUND, DIAL_REFUSED,
@@ -83,7 +106,8 @@ export class SocketLayer {
         }
         socket.onRefused = (error) => subscriber.error(error)
         const open = () => this.host.router.send({ type: FrameType.Open, dest: remote, flags: FrameFlag.Exact, conn, seq: 0, payload: encodeU32(this.options.windowBytes) })
-        const timers = new Subscription()
+        const timers = new Subscription(() => this.dialTimers--)
+        this.dialTimers++
         // Routes may be in flux: the Open is repeated (the accepter answers repeats with its Accept again).
         timers.add(interval(this.options.initialRtoMs, this.host.scheduler).subscribe(open))
         timers.add(
@@ -194,7 +218,8 @@ export class SocketLayer {
     for (const remote of channels.remotes()) {
       const channel = channels.channel(remote)
       if (channel !== undefined && channel.bufferedAmount > this.options.channelHighWaterMark) {
-        channel.drained().subscribe(resume)
+        this.drainWaits++
+        channel.drained().pipe(finalize(() => this.drainWaits--)).subscribe(resume)
         return true
       }
     }

@@ -48,6 +48,11 @@ export class Receiver {
     private readonly options: ResolvedSocketOptions,
   ) {}
 
+  /** A delayed ack is pending. */
+  get timerArmed(): boolean {
+    return this.ackTimer !== null
+  }
+
   receive(type: FrameType, flags: number, seq: number, payload: Uint8Array): void {
     if (this.done) return this.sendAck()
     const bytes = HEADER_BYTES + payload.byteLength

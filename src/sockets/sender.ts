@@ -69,6 +69,11 @@ export class Sender {
     return this.queuedBytes
   }
 
+  /** The retransmission / probe timer is armed. */
+  get timerArmed(): boolean {
+    return this.timer !== null
+  }
+
   write(message: Uint8Array): void {
     if (this.ended || this.stopped) return
     let offset = 0

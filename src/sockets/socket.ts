@@ -101,6 +101,11 @@ export class RoutedSocket implements ExplorerSocket {
     return this.sender?.bufferedAmount ?? 0
   }
 
+  /** Timers this socket has armed (retransmission, delayed ack): 0 once it is closed. */
+  get timersArmed(): number {
+    return (this.sender?.timerArmed ? 1 : 0) + (this.receiver.timerArmed ? 1 : 0)
+  }
+
   send(data: Uint8Array | string): boolean {
     let bytes: Uint8Array
     if (typeof data === 'string') bytes = encoder.encode(data)
