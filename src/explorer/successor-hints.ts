@@ -1,5 +1,5 @@
 import { EMPTY, Observable, catchError, exhaustMap, filter, map } from 'rxjs'
-import { betweenOpen, parseId } from '../ids'
+import { parseId } from '../ids'
 import type { RingNode } from '../ring/node'
 import type { ServerSignalling } from './server-signalling'
 
@@ -14,7 +14,7 @@ import type { ServerSignalling } from './server-signalling'
 export function followSuccessorHints$(hints$: Observable<string>, ring: RingNode, signalling: ServerSignalling): Observable<void> {
   return hints$.pipe(
     map(parseId),
-    filter((peer) => ring.joined && !ring.channels.has(peer) && isCloserSuccessor(ring, peer)),
+    filter((peer) => ring.wantsSuccessor(peer)),
     exhaustMap((peer) =>
       signalling.connect$(peer).pipe(
         map((channel) => void ring.channels.add(channel, ring.id)),
@@ -23,6 +23,3 @@ export function followSuccessorHints$(hints$: Observable<string>, ring: RingNode
     ),
   )
 }
-
-const isCloserSuccessor = (ring: RingNode, peer: number): boolean =>
-  peer !== ring.id && (ring.successor === ring.id || betweenOpen(peer, ring.id, ring.successor))

@@ -113,6 +113,16 @@ export class RingNode {
     return this.successors[0] ?? this.id
   }
 
+  /**
+   * Whether a channel to `peer` is worth opening because it would be a closer
+   * successor than ours (the signalling server's hint, see
+   * signal-server/ring-hints.ts). Once it is open and routable, stabilize adopts it.
+   */
+  wantsSuccessor(peer: number): boolean {
+    if (!this.joined || peer === this.id || this.channels.has(peer)) return false
+    return this.successor === this.id || betweenOpen(peer, this.id, this.successor)
+  }
+
   /** Starts a new ring of one. */
   create(): void {
     this.assertOpen()

@@ -1,4 +1,4 @@
-import { ReplaySubject, firstValueFrom } from 'rxjs'
+import { ReplaySubject, firstValueFrom, timer } from 'rxjs'
 import { ExplorerError } from '../errors'
 import { formatId } from '../ids'
 import { RingNode } from '../ring/node'
@@ -33,6 +33,12 @@ export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | '
   frameTap?: FrameTap
   /** Called when a peer has finished joining (the first peer too), right after the registry learns of it. */
   onJoined?: (node: RingNode) => void
+  /**
+   * Model the signalling server's successor hints (signal-server/ring-hints.ts)
+   * every this many ms over the same registry; 0 leaves the ring to itself,
+   * as after the server is gone. Default 2,000, the server's default.
+   */
+  ringCheckMs?: number
 }
 
 export interface Testnet {
@@ -54,6 +60,8 @@ export interface Testnet {
 }
 
 const MAX_JOIN_ROUNDS = 10
+/** How far past a peer the registry is searched for the first joined one (as the server does). */
+const HINT_SEARCH = 16
 
 /** Builds an n-peer ring on the in-memory transport, in virtual time: every peer joins through the first. */
 export function createTestnet(n: number, options: TestnetOptions = {}): Testnet {
@@ -69,7 +77,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
   const stabilizeMs = options.stabilizeMs ?? 1000
   const nodes = new Map<number, RingNode>()
 
-  const { frameTap, onJoined, ...nodeOptions } = options
+  const { frameTap, onJoined, ringCheckMs = 2000, ...nodeOptions } = options
   // Every transport a peer uses (ring and rendezvous) goes through here, so a tap sees all its frames.
   const transportOf = (id: number): Transport => (frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id))
   const makeNode = (id: number) => {
@@ -118,6 +126,27 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     scheduler.schedule(() => joinThrough(node, bootstrapFor(node.id)), Math.floor(random() * joinWindowMs))
   }
 
+  // The server's successor hints: a joined peer whose successor skips the first
+  // joined peer after it in the registry gets a channel to that peer, through
+  // the server; its stabilize does the rest.
+  const hinting = new Set<number>()
+  const hintSuccessors = () => {
+    for (const node of nodes.values()) {
+      if (!node.joined || hinting.has(node.id)) continue
+      const next = registry.from((node.id + 1) % 2 ** 48, HINT_SEARCH).map((id) => nodes.get(id)).find((n) => n?.joined && n !== node)
+      if (next === undefined || !node.wantsSuccessor(next.id)) continue
+      hinting.add(node.id)
+      rendezvous(transportOf(node.id), node.id, transportOf(next.id), next).subscribe({
+        next: (channel) => {
+          hinting.delete(node.id)
+          node.channels.add(channel, node.id)
+        },
+        error: () => hinting.delete(node.id),
+      })
+    }
+  }
+  const hints = ringCheckMs > 0 ? timer(ringCheckMs, ringCheckMs, scheduler).subscribe(hintSuccessors) : null
+
   const testnet: Testnet = {
     scheduler,
     network,
@@ -159,6 +188,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
       return result
     },
     close() {
+      hints?.unsubscribe()
       for (const node of nodes.values()) node.close()
       nodes.clear()
       scheduler.flush({ maxTime: scheduler.now() + 60_000 })
