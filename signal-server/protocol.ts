@@ -24,6 +24,8 @@ export interface JoinedReply {
   type: 'joined'
   id: string
   successors: string[]
+  /** Of the registered peers after the joiner, those already in a ring (they report), closest first. */
+  ring: string[]
   predecessor: string | null
   peers: number
 }

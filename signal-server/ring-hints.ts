@@ -2,6 +2,8 @@ import type { SortedRegistry } from './registry'
 
 /** How far past a peer the registry is searched for the first one in the ring. */
 const HINT_SEARCH = 16
+/** How far past a joiner the registry is searched for peers already in the ring. */
+const JOIN_SEARCH = 256
 
 /** True when x lies strictly between a and b going clockwise (a === b: the whole ring but a). */
 function betweenOpen(x: string, a: string, b: string): boolean {
@@ -31,6 +33,11 @@ export function successorHint(
     return betweenOpen(candidate, id, reportedSuccessor) ? candidate : null
   }
   return null
+}
+
+/** Up to `count` peers clockwise after `id` that are in a ring (they report), closest first: the best ways in for a joiner. */
+export function ringSuccessors(registry: SortedRegistry<unknown>, inRing: (id: string) => boolean, id: string, count: number): string[] {
+  return registry.successors(id, JOIN_SEARCH).filter(inRing).slice(0, count)
 }
 
 export const hintFrame = (successor: string): string => JSON.stringify({ type: 'hint', successor })

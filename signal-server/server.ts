@@ -15,7 +15,7 @@ import {
   type SignalErrorCode,
 } from './protocol'
 import { SortedRegistry } from './registry'
-import { hintFrame, successorHint } from './ring-hints'
+import { hintFrame, ringSuccessors, successorHint } from './ring-hints'
 import {
   describeFailure,
   validateEnvelope,
@@ -109,6 +109,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       type: 'joined',
       id,
       successors: registry.successors(id, opts.successorCount),
+      ring: ringSuccessors(registry, (peer) => reports.has(peer), id, opts.successorCount),
       predecessor: registry.predecessor(id),
       peers: registry.size,
     }

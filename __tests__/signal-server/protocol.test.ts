@@ -25,6 +25,7 @@ describe('signal server: the wire contract', () => {
       type: 'joined',
       id: '000000000400',
       successors: ['000000000500', 'f00000000000'],
+      ring: [],
       predecessor: '000000000300',
       peers: 5,
     })
@@ -38,7 +39,7 @@ describe('signal server: the wire contract', () => {
 
   it('a lone joiner has no successors and no predecessor', async () => {
     expect(await (await open()).join('abcdefabcdef')).toEqual({
-      type: 'joined', id: 'abcdefabcdef', successors: [], predecessor: null, peers: 1,
+      type: 'joined', id: 'abcdefabcdef', successors: [], ring: [], predecessor: null, peers: 1,
     })
   })
 
@@ -134,6 +135,32 @@ describe('signal server: the report extension and GET /ring', () => {
     await assertStillServing(server.url)
     await eventually(async () => expect(await ring()).toEqual({ peers: [], reports: {} }))
     await a.close()
+  })
+
+  it('lists, in a join reply, the peers after the joiner that report (they are in a ring), closest first', async () => {
+    const clients = await Promise.all(['000000000100', '000000000300', '000000000500', 'f00000000000'].map(async (id) => {
+      const c = await Client.open(server.url)
+      await c.join(id)
+      return c
+    }))
+    for (const c of [clients[1], clients[3]]) c.send({ type: 'report', successors: [], predecessor: null, fingers: [] })
+    await assertStillServing(server.url)
+    const joiner = await Client.open(server.url)
+    expect(await joiner.join('000000000400')).toMatchObject({ ring: ['f00000000000', '000000000300'] })
+    await Promise.all([...clients, joiner].map((c) => c.close()))
+  })
+
+  it('hints a reporting peer whose successor skips a closer peer in the ring', async () => {
+    const [a, b, c] = await Promise.all(['000000000100', '000000000200', '000000000300'].map(async (id) => {
+      const client = await Client.open(server.url)
+      await client.join(id)
+      return client
+    }))
+    b.send({ type: 'report', successors: ['000000000300'], predecessor: null, fingers: [] })
+    await assertStillServing(server.url)
+    // a reports c as its successor, skipping b (in a ring: it reported)
+    expect(await a.request({ type: 'report', successors: ['000000000300'], predecessor: null, fingers: [] })).toEqual({ type: 'hint', successor: '000000000200' })
+    await Promise.all([a, b, c].map((client) => client.close()))
   })
 
   it('validates reports by schema and bounds their size', async () => {

@@ -28,8 +28,9 @@ export interface JoinContext {
 
 /**
  * listen()'s join. Register with the server; an empty registry means we are
- * the first peer: a ring of one. Otherwise dial the listed successors in
- * order through the server and join through the first that is in the ring
+ * the first peer: a ring of one. Otherwise dial the listed successors through
+ * the server, those the server knows are in a ring first, closest first, and
+ * join through the first that is in the ring
  * (the registry also lists peers still joining: those say so in their first
  * Hello, and we move on unless they finish within a grace period). When none
  * could take us in, ask again for a fresh list after a jittered, growing pause.
@@ -37,7 +38,8 @@ export interface JoinContext {
 export function joinRing$(ctx: JoinContext): Observable<void> {
   const round$ = defer(() => ctx.link.register$()).pipe(
     switchMap((reply) => {
-      const candidates = others(ctx, reply.successors)
+      // Peers already in a ring first: one still joining makes us wait for it.
+      const candidates = others(ctx, [...new Set([...reply.ring, ...reply.successors])])
       if (candidates.length === 0) {
         ctx.ring.create()
         return of(undefined)

@@ -11,6 +11,8 @@ export interface JoinedReply {
   id: string
   /** Joined ids clockwise after ours, closest first (some may still be joining). */
   successors: string[]
+  /** Registered ids after ours that are already in a ring, closest first (the best ways in). */
+  ring: string[]
   predecessor: string | null
   peers: number
 }
@@ -243,9 +245,10 @@ export class ServerLink {
         if (isIdString(message.from)) this.signals.next({ from: message.from, data: message.data })
         return
       case 'joined': {
-        const successors = Array.isArray(message.successors) ? message.successors.filter(isIdString) : []
+        const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter(isIdString) : [])
+        const successors = ids(message.successors)
         const predecessor = isIdString(message.predecessor) ? message.predecessor : null
-        this.joined.next({ id: this.options.id, successors, predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
+        this.joined.next({ id: this.options.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
         return
       }
       case 'hint':
