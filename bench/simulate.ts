@@ -21,7 +21,7 @@ async function main() {
     'churn-median-minutes': 'number', lifetime: 'string', 'pareto-shape': 'number', 'duration-minutes': 'number',
     'lookup-rate': 'number', initial: 'string', 'stabilize-ms': 'number', 'fix-fingers-ms': 'number',
     'rpc-timeout-ms': 'number', 'failure-detection-ms': 'number', 'latency-ms': 'number', quiet: 'boolean',
-    'lookup-attempts': 'number', 'attempt-timeout-ms': 'number',
+    'lookup-attempts': 'number', 'attempt-timeout-ms': 'number', 'ring-check-ms': 'number',
   })
   if (args['churn-median-minutes'] !== undefined) return runChurnCommand(args)
   const peers = (args.peers as number) ?? 1024

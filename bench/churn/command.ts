@@ -27,6 +27,7 @@ export function runChurnCommand(args: Args): void {
     rpcTimeoutMs: args['rpc-timeout-ms'] as number | undefined,
     failureDetectionMs: args['failure-detection-ms'] as number | undefined,
     latencyMs: args['latency-ms'] as number | undefined,
+    ringCheckMs: args['ring-check-ms'] as number | undefined,
     lookupAttempts: args['lookup-attempts'] as number | undefined,
     attemptTimeoutMs: args['attempt-timeout-ms'] as number | undefined,
     joinWindowMs: args['join-window-s'] !== undefined ? (args['join-window-s'] as number) * 1000 : undefined,

@@ -61,6 +61,8 @@ export interface ChurnOptions {
   /** Testnet options: failure detection (default 1000 ms) and one-way latency (default 1 ms). */
   failureDetectionMs?: number
   latencyMs?: number
+  /** The testnet's model of the signalling server's successor hints, every this many ms (testnet default 2000; 0: no server). */
+  ringCheckMs?: number
   /** Initial joins start within this window (default max(10 s, N/200 s)). */
   joinWindowMs?: number
   /** Give up on the initial convergence after this long (default 600 s); the run goes on regardless. */
@@ -111,7 +113,7 @@ export interface ChurnResult {
   lookupRate: number
   /** Present when the retry experiment is on. */
   lookupAttempts?: { attempts: number; attemptTimeoutMs: number; answeredAfterRetry: number }
-  settings: { stabilizeMs: number; fixFingersMs: number; rpcTimeoutMs: number; failureDetectionMs: number; latencyMs: number; maxFingers: number; successors: number }
+  settings: { stabilizeMs: number; fixFingersMs: number; rpcTimeoutMs: number; failureDetectionMs: number; latencyMs: number; ringCheckMs: number; maxFingers: number; successors: number }
   convergeRounds: number
   /** Lookups that returned or failed while their asker was live (the denominator). */
   lookups: number
@@ -188,6 +190,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
     rpcTimeoutMs: options.rpcTimeoutMs ?? RING_DEFAULTS.rpcTimeoutMs,
     failureDetectionMs: options.failureDetectionMs ?? 1000,
     latencyMs: options.latencyMs ?? 1,
+    ringCheckMs: options.ringCheckMs ?? 2000,
     maxFingers: options.maxFingers ?? RING_DEFAULTS.maxFingers,
     successors: options.successors ?? RING_DEFAULTS.successors,
   }
@@ -208,7 +211,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
     if (net!.nodes.has(id)) return null
     const at = diedAt.get(id)
     return at === undefined ? Infinity : net!.scheduler.now() - at
-  })
+  }, (id) => describePeer(net!.nodes.get(id)))
 
   const joinTimes: number[] = []
   let joinsCompleted = 0
@@ -261,6 +264,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
     rpcTimeoutMs: options.rpcTimeoutMs,
     failureDetectionMs: settings.failureDetectionMs,
     latencyMs: settings.latencyMs,
+    ringCheckMs: settings.ringCheckMs,
     joinWindowMs: options.joinWindowMs ?? Math.max(10, n / 200) * 1000,
     frameTap: traffic.tap,
     onJoined,
@@ -367,7 +371,7 @@ export function runChurn(options: ChurnOptions): ChurnResult {
         : trace.requestToDead ? 'requestToCrashedPeer'
           : trace.replyToDead ? 'replyToCrashedPeer'
             : trace.replyFrames > 0 ? 'replyLost'
-              : 'requestUnanswered'
+              : `requestUnanswered (last hop ${trace.lastHopState})`
     bump(failuresByCause, cause)
     if (trace.deadHopAgeMs >= 0) bump(failuresByDeadHopAge, trace.deadHopAgeMs < 1000 ? '<1s' : trace.deadHopAgeMs < 2000 ? '1-2s' : trace.deadHopAgeMs < 5000 ? '2-5s' : '>5s')
   }
@@ -586,6 +590,19 @@ export function runChurn(options: ChurnOptions): ChurnResult {
   net.close()
   result.wallMs = Date.now() - started
   return result
+}
+
+/**
+ * Why a peer might not pass a lookup request on or answer it: still joining
+ * (ignores FindSuccessor), no routable successor (drops keys past itself as
+ * UNROUTABLE), or neither.
+ */
+function describePeer(node: RingNode | undefined): string {
+  if (node === undefined) return 'gone'
+  if (!node.joined) return 'joining'
+  const s = node.successors[0]
+  if (s === undefined || !node.channels.isRoutable(s)) return 'without a routable successor'
+  return 'routable'
 }
 
 function mean(xs: number[]): number {

@@ -33,6 +33,8 @@ export interface LookupTrace {
   /** A request (or reply) frame was sent over a channel whose remote had crashed: it was lost. */
   requestToDead: boolean
   replyToDead: boolean
+  /** What the last peer the request was sent to looked like as it was sent (see TrafficCounter's `describe`). */
+  lastHopState: string
   /** How long the first crashed peer a frame of this lookup was sent to had been dead, ms (-1: none). */
   deadHopAgeMs: number
 }
@@ -47,7 +49,11 @@ export class TrafficCounter {
   private readonly byConn = new Map<number, LookupTrace>()
 
   /** `deadFor(id)`: how long ago peer `id` crashed, in ms, or null while it is live. */
-  constructor(private readonly deadFor: (id: number) => number | null) {}
+  constructor(
+    private readonly deadFor: (id: number) => number | null,
+    /** A word on a live peer's state, kept for the last hop of each lookup request. */
+    private readonly describe: (id: number) => string = () => '',
+  ) {}
 
   /** Starts (or restarts) counting from zero. */
   start(): void {
@@ -58,7 +64,7 @@ export class TrafficCounter {
   }
 
   track(origin: number, key: number): LookupTrace {
-    const trace: LookupTrace = { origin, key, conns: [], requestFrames: 0, replyFrames: 0, requestToDead: false, replyToDead: false, deadHopAgeMs: -1 }
+    const trace: LookupTrace = { origin, key, conns: [], requestFrames: 0, replyFrames: 0, requestToDead: false, replyToDead: false, deadHopAgeMs: -1, lastHopState: '' }
     this.byKey.set(key, trace)
     return trace
   }
@@ -111,6 +117,7 @@ export class TrafficCounter {
       }
       trace.requestFrames++
       if (this.sentToDead(trace, to)) trace.requestToDead = true
+      else trace.lastHopState = this.describe(to)
     } else {
       // The reply is addressed to the asker and carries the request's conn.
       trace = this.byConn.get(conn)
