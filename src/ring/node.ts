@@ -58,9 +58,8 @@ export class RingNode {
   readonly fingers$: Observable<FingerUpdate>
   readonly peers$: Observable<PeerEvent>
   predecessor: number | null = null
-  /** successors[0] is the successor; empty while alone. */
-  successors: number[] = []
   joined = false
+  private successorIds: number[] = []
 
   private readonly scheduler: SchedulerLike
   private readonly random: () => number
@@ -107,6 +106,18 @@ export class RingNode {
     this.rpc = new RpcTable<Reply>(this.scheduler, this.random)
     this.subscriptions.add(this.router.frames$(FrameType.Ring).subscribe((frame) => this.onRingFrame(frame)))
     this.subscriptions.add(this.channels.events$.subscribe((event) => this.onPeerEvent(event)))
+  }
+
+  /** successors[0] is the successor; empty while alone. */
+  get successors(): number[] {
+    return this.successorIds
+  }
+
+  /** A changed successor list may move finger owners: fix-fingers drops its backoff and refreshes at full pace. */
+  set successors(list: number[]) {
+    const before = this.successorIds
+    this.successorIds = list
+    if (list.length !== before.length || list.some((id, i) => id !== before[i])) this.resetFingerBackoff()
   }
 
   get successor(): number {
@@ -300,6 +311,12 @@ export class RingNode {
         error: () => (this.fingerPassChanged = true),
       }),
     )
+  }
+
+  private resetFingerBackoff(): void {
+    this.fingerBackoff = 1
+    this.fingerSkip = 0
+    this.fingerPassChanged = true
   }
 
   snapshot(): RingSnapshot {
