@@ -25,6 +25,12 @@ describe('createExplorer options', () => {
     expect(() => createExplorer({ signalUrl: url })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
   })
 
+  it('hands abusePolicy to the router: a bad one throws BAD_OPTIONS, a good one is in force', () => {
+    expect(() => createExplorer({ signalUrl: url, abusePolicy: { maxBadFrames: 0 }, transport: memory() })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+    const explorer = createExplorer({ signalUrl: url, abusePolicy: { maxBadFrames: 3 }, transport: memory() })
+    expect(explorer.ring.router.abusePolicy).toEqual({ maxBadFrames: 3, windowMs: 10_000 })
+  })
+
   it('takes the id given, or draws a random one', () => {
     expect(createExplorer({ signalUrl: url, id: '00000000abcd', transport: memory() }).id).toBe('00000000abcd')
     const a = createExplorer({ signalUrl: 'wss://example.org/ws', transport: memory() })

@@ -1,6 +1,7 @@
 import { ExplorerError } from '../errors'
 import { parseId, randomIdNumber } from '../ids'
 import { RING_DEFAULTS, type RingTimingOptions } from '../ring/options'
+import type { AbusePolicy } from '../router/router'
 import { resolveSocketOptions, type ResolvedSocketOptions, type SocketOptions } from '../sockets/options'
 import type { Transport } from '../transport/types'
 import type { WrtcImpl } from '../transport/webrtc'
@@ -21,6 +22,8 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   successors?: number
   /** Direct channels kept at most. Default 64. */
   maxChannels?: number
+  /** When a neighbour's malformed frames get its channel closed. Default 16 within 10 s (docs/protocol.md, "Hostile input"). */
+  abusePolicy?: Partial<AbusePolicy>
   /** WebSocket constructor: default the global one, else the `ws` package (Node 20). */
   WebSocket?: WebSocketConstructor
   /** How long the server may take to answer a join. Default 10 s. */
@@ -40,7 +43,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
 export interface ResolvedExplorerOptions {
   signalUrl: string
   id: number
-  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number }
+  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy> }
   sockets: ResolvedSocketOptions
   WebSocket: WebSocketConstructor
   serverTimeoutMs: number
@@ -78,6 +81,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
       maxFingers: number('maxFingers', RING_DEFAULTS.maxFingers, 1),
       successors: number('successors', RING_DEFAULTS.successors, 1),
       maxChannels: number('maxChannels', RING_DEFAULTS.maxChannels, 1),
+      // Checked by the router (BAD_OPTIONS), when the ring node is built.
+      abusePolicy: options.abusePolicy ?? {},
     },
     sockets: resolveSocketOptions(options),
     WebSocket: resolveWebSocket(options.WebSocket),

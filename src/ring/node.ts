@@ -94,7 +94,7 @@ export class RingNode {
     this.r = options.successors ?? RING_DEFAULTS.successors
     this.maxChannels = options.maxChannels ?? RING_DEFAULTS.maxChannels
     this.channels = new ChannelSet(this.id, () => this.scheduler.now(), formatId)
-    this.router = new Router(this.channels, () => this.view(), (neighbour) => this.hintStaleSuccessor(neighbour))
+    this.router = new Router(this.channels, () => this.view(), (neighbour) => this.hintStaleSuccessor(neighbour), options.abusePolicy)
     this.signalling = new OverlaySignalling(
       this.id, options.transport, this.router, this.channels, this.scheduler,
       { connectTimeoutMs: this.timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions },
@@ -487,7 +487,8 @@ export class RingNode {
     try {
       message = decodeRingMessage(frame.payload)
     } catch {
-      this.router.stats.dropped.BAD_FRAME++
+      // Counted, and held against the neighbour if it wrote the frame (src/router/router.ts).
+      this.router.rejectPayload(frame)
       return
     }
     switch (message.op) {

@@ -1,3 +1,4 @@
+import type { AbusePolicy } from '../router/router'
 import type { SchedulerLike } from 'rxjs'
 import type { Transport } from '../transport/types'
 
@@ -27,6 +28,8 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxChannels?: number
   /** Channel set-ups in progress at most (ours and others'): bounds what strangers can make us hold. */
   maxSignalSessions?: number
+  /** When a neighbour's malformed frames get its channel closed (default: 16 within 10 s; see docs/protocol.md). */
+  abusePolicy?: Partial<AbusePolicy>
 }
 
 export const RING_DEFAULTS = {

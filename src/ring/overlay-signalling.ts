@@ -112,7 +112,7 @@ export class OverlaySignalling {
 
   private onFrame(frame: LocalFrame): void {
     const envelope = parseEnvelope(frame.payload)
-    if (!envelope) return
+    if (!envelope) return this.router.rejectPayload(frame)
     if (frame.unreachable) {
       // Addressed to a peer that does not exist: we own its id, so tell the sender at once.
       if (envelope.s !== undefined) this.replyTo(frame, { abort: 'unreachable', gone: formatId(frame.dest) })
