@@ -100,16 +100,18 @@ beforeAll(async () => {
   browser = await launchChromium()
 }, 60_000)
 
+// Everything closes at once: one by one, each explorer may wait out its sockets' and server link's timeouts.
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  for (const n of nodes) {
-    for (const s of n.dialled) s.close()
-    await n.explorer.close()
-  }
+  await Promise.all([
+    Promise.all(contexts.map((c) => c.close().catch(() => undefined))).then(() => browser?.close()),
+    ...nodes.map((n) => {
+      n.dialled.forEach((s) => s.close())
+      return n.explorer.close()
+    }),
+  ])
   await app?.close()
   if (out) rmSync(out, { recursive: true, force: true })
-})
+}, 120_000)
 
 describe('demo chat page (GET /demo)', () => {
   it('is served beside the dashboard with its own strict CSP: only its own scripts', async () => {
