@@ -16,6 +16,21 @@ export interface SenderHooks {
   finished(): void
 }
 
+/** What a sender did so far: diagnostics (retransmissions show a path that lost frames). */
+export interface SenderStats {
+  /** Frames sent for the first time (window probes included). */
+  sent: number
+  /** Frames sent again after a retransmission timeout (go-back-N: everything unacknowledged). */
+  retransmitted: number
+  /** Retransmission (or window-probe) timeouts, in all. */
+  timeouts: number
+  /** The most timeouts in a row without an acknowledgement: how close the socket came to giving up. */
+  maxTimeoutsInARow: number
+  /** The retransmission timeout now, and the smoothed round trip (null before the first sample). */
+  rtoMs: number
+  srttMs: number | null
+}
+
 interface InFlight {
   frame: Uint8Array
   seq: number
@@ -47,6 +62,7 @@ export class Sender {
   private srtt = -1
   private rttvar = 0
   private timeouts = 0
+  private readonly counts = { sent: 0, retransmitted: 0, timeouts: 0, maxTimeoutsInARow: 0 }
   private timer: Subscription | null = null
   private deadline = 0
   private readonly resume = () => {
@@ -72,6 +88,10 @@ export class Sender {
   /** The retransmission / probe timer is armed. */
   get timerArmed(): boolean {
     return this.timer !== null
+  }
+
+  get stats(): SenderStats {
+    return { ...this.counts, rtoMs: this.rto, srttMs: this.srtt < 0 ? null : this.srtt }
   }
 
   write(message: Uint8Array): void {
@@ -160,6 +180,7 @@ export class Sender {
     if (this.inflightHead === this.inflight.length) this.deadline = f.sentAt + this.rto
     this.inflight.push(f)
     this.inflightBytes += f.frame.byteLength
+    this.counts.sent++
     this.hooks.emit(f.frame)
   }
 
@@ -182,6 +203,8 @@ export class Sender {
     const now = this.scheduler.now()
     // Acks moved the deadline on since this timer was set: wait the rest.
     if (now < this.deadline) return this.arm()
+    this.counts.timeouts++
+    this.counts.maxTimeoutsInARow = Math.max(this.counts.maxTimeoutsInARow, this.timeouts + 1)
     if (++this.timeouts > this.options.maxRetransmits) {
       this.stop()
       this.hooks.gaveUp()
@@ -197,6 +220,7 @@ export class Sender {
         const f = this.inflight[i]
         f.resent = true
         f.sentAt = now
+        this.counts.retransmitted++
         this.hooks.emit(f.frame)
       }
     }

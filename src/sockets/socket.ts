@@ -6,7 +6,7 @@ import { DEFAULT_TTL, FrameFlag, FrameType, encodeFrame } from '../wire/frame'
 import type { ResolvedSocketOptions } from './options'
 import { MessageOutlet } from './outlet'
 import { Receiver } from './receiver'
-import { Sender } from './sender'
+import { Sender, type SenderStats } from './sender'
 import { ACCEPTER_BIT, RefuseReason, decodeU32, encodeRefuse, encodeU32 } from './wire'
 
 /** A routed, ordered, message-oriented connection to one peer. */
@@ -99,6 +99,11 @@ export class RoutedSocket implements ExplorerSocket {
 
   get bufferedAmount(): number {
     return this.sender?.bufferedAmount ?? 0
+  }
+
+  /** Diagnostics, not a stable API: what our sending half did (retransmissions, timeouts, RTO); null before the remote accepted. */
+  get stats(): SenderStats | null {
+    return this.sender?.stats ?? null
   }
 
   /** Timers this socket has armed (retransmission, delayed ack): 0 once it is closed. */
