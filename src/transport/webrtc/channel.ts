@@ -6,6 +6,7 @@ import { DrainWatch } from './drain'
 import type { FrameOutlet } from '../frame-outlet'
 import type { LivePeers } from './live-peers'
 import { SendGauge } from './send-gauge'
+import { StateWatch } from './state-watch'
 
 /**
  * libwebrtc queues at most 16 MiB per data channel and (in @roamhq/wrtc)
@@ -28,6 +29,7 @@ export class WebRtcChannel implements Channel {
   private open = true
   private readonly gauge: SendGauge
   private readonly drain: DrainWatch
+  private readonly state: StateWatch
 
   constructor(
     private readonly dc: RTCDataChannel,
@@ -42,9 +44,11 @@ export class WebRtcChannel implements Channel {
   ) {
     this.gauge = new SendGauge(dc, highWaterMark)
     this.drain = new DrainWatch(dc, this.gauge, lowWaterMark, drainPollMs)
-    // simple-peer destroys itself when the data channel or ICE closes or fails.
+    // simple-peer destroys itself when the data channel or ICE closes or fails...
     peer.on('close', () => this.shutDown())
     peer.on('error', () => this.close())
+    // ...when it sees the failure: under @roamhq/wrtc it may not (see StateWatch).
+    this.state = new StateWatch(peer, () => this.close())
   }
 
   get frames$(): Observable<Uint8Array> {
@@ -97,5 +101,6 @@ export class WebRtcChannel implements Channel {
     this.open = false
     this.outlet.complete()
     this.drain.release()
+    this.state.stop()
   }
 }

@@ -9,6 +9,7 @@ import type { Instance as Peer } from 'simple-peer'
 interface Internals {
   _iceCompleteTimer: ReturnType<typeof setTimeout> | null
   _channel: RTCDataChannel | null
+  _pc: RTCPeerConnection | null
 }
 
 const internals = (peer: Peer): Internals => peer as unknown as Internals
@@ -28,6 +29,9 @@ export function clearIceTimerOnClose(peer: Peer): void {
 
 /** The peer's data channel: made in simple-peer's constructor since the channel is negotiated. */
 export const dataChannelOf = (peer: Peer): RTCDataChannel | null => internals(peer)._channel
+
+/** The peer's RTCPeerConnection; null once simple-peer destroyed it. */
+export const peerConnectionOf = (peer: Peer): RTCPeerConnection | null => internals(peer)._pc ?? null
 
 const encoder = new TextEncoder()
 
