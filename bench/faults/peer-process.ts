@@ -1,0 +1,64 @@
+/**
+ * Child-process entry: hosts a few explorers so that the parent can crash
+ * them for real (SIGKILL): no leave, no goodbye, no SCTP ABORT or DTLS alert,
+ * no WebSocket close frame. Their neighbours learn of it only from silence
+ * (the ring's RPC timeouts, ICE consent failing), exactly as with a crashed
+ * machine or a lost network. Started by spawnPeers() (./crash-peers.ts).
+ *
+ * Config arrives as JSON in argv[2]: { signalUrl, ids, options }.
+ * IPC: parent → { req, op: 'snapshot' }; child → { req, peers: PeerState[] };
+ * child → { ready: ids } once every explorer listens, { failed: message } if not.
+ */
+import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
+import type { WrtcImpl } from '../../src/transport/webrtc'
+import type { PeerState } from './crash-peers'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const wrtc = require('@roamhq/wrtc') as WrtcImpl
+
+interface Config {
+  signalUrl: string
+  ids: string[]
+  options: Partial<ExplorerOptions>
+}
+
+// simple-peer warns for each ICE candidate the native side will not take after a
+// peer closed: noise here, where peers come and go by the dozen.
+const warn = console.warn.bind(console)
+console.warn = (...args: unknown[]) => void (args[0] === 'Ignoring unsupported ICE candidate.' || warn(...args))
+
+const config = JSON.parse(process.argv[2]) as Config
+const send = (message: unknown): void => void process.send?.(message)
+
+const explorers: Explorer[] = config.ids.map((id) => createExplorer({ ...config.options, signalUrl: config.signalUrl, id, wrtc }))
+// Every socket dialled to these peers echoes what it gets (the dial sweeps expect it).
+for (const explorer of explorers) {
+  explorer.incoming$.subscribe((socket) => socket.data$.subscribe({ next: (data) => socket.send(data), error: () => undefined, complete: () => socket.close() }))
+}
+
+function state(explorer: Explorer): PeerState {
+  const ring = explorer.ring
+  return {
+    id: ring.id,
+    joined: ring.joined,
+    predecessor: ring.predecessor,
+    successors: [...ring.successors],
+    channels: ring.channels.remotes(),
+    fingers: ring.fingerTable.rows().map((row) => [row, ring.fingerTable.get(row)!]),
+    forwarded: ring.router.stats.forwarded,
+  }
+}
+
+process.on('message', (message: { req: number; op: string }) => {
+  if (message.op === 'snapshot') send({ req: message.req, peers: explorers.map(state) })
+})
+
+// The parent went away without killing us (it crashed, or jest bailed out): leave quietly.
+process.on('disconnect', () => {
+  void Promise.all(explorers.map((e) => e.close())).finally(() => process.exit(0))
+})
+
+Promise.all(explorers.map((e) => e.listen())).then(
+  () => send({ ready: explorers.map((e) => e.id) }),
+  (error: unknown) => send({ failed: error instanceof Error ? error.message : String(error) }),
+)
