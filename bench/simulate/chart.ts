@@ -10,11 +10,13 @@ interface Result {
   meanHops: number
   p99Hops: number
   failedPeers?: number
+  /** 'churn' rows (bench/churn) share the file; the chart is of converged rings only. */
+  mode?: string
 }
 
 const [input, output] = process.argv.slice(2)
 if (!input || !output) throw new Error('usage: chart.ts results.json out.svg')
-const results: Result[] = JSON.parse(readFileSync(input, 'utf8')).filter((r: Result) => !r.failedPeers)
+const results: Result[] = JSON.parse(readFileSync(input, 'utf8')).filter((r: Result) => !r.failedPeers && r.mode !== 'churn')
 results.sort((a, b) => a.peers - b.peers)
 
 const W = 640, H = 400, left = 60, right = 20, top = 40, bottom = 50
