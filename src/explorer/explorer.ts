@@ -143,6 +143,7 @@ class ExplorerPeer implements Explorer {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing$.next()
+      this.ring.stopMaintenance()
       await lastValueFrom(this.sockets.close$(), { defaultValue: undefined })
       this.subscriptions.unsubscribe()
       this.serverSignalling.close()

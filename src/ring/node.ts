@@ -69,6 +69,8 @@ export class RingNode {
   private readonly rpc: RpcTable<Reply>
   private readonly hellos = new Subject<number>()
   private readonly subscriptions = new Subscription()
+  /** The stabilize and fix-fingers timers: stopped first when the node closes. */
+  private readonly maintenance = new Subscription()
   private bootstrap: number | null = null
   private stabilizing = false
   private rounds = 0
@@ -330,6 +332,11 @@ export class RingNode {
     }
   }
 
+  /** Starts no more maintenance rounds (the first step of closing: a peer on its way out sends nothing new). */
+  stopMaintenance(): void {
+    this.maintenance.unsubscribe()
+  }
+
   /** Leaves without notice to anyone (a tab closing): every channel closes. */
   close(): void {
     if (this.closed) return
@@ -371,8 +378,9 @@ export class RingNode {
     this.bootstrap = null
     for (const remote of this.channels.remotes()) this.sendRing(remote, { op: RingOp.Hello, joined: true })
     const jitter = () => Math.floor(this.random() * this.timing.stabilizeMs)
-    this.subscriptions.add(timer(jitter(), this.timing.stabilizeMs, this.scheduler).subscribe(() => this.stabilize()))
-    this.subscriptions.add(timer(jitter(), this.timing.fixFingersMs, this.scheduler).subscribe(() => this.fixNextFinger()))
+    this.maintenance.add(timer(jitter(), this.timing.stabilizeMs, this.scheduler).subscribe(() => this.stabilize()))
+    this.maintenance.add(timer(jitter(), this.timing.fixFingersMs, this.scheduler).subscribe(() => this.fixNextFinger()))
+    this.subscriptions.add(this.maintenance)
   }
 
   private abandonJoin(bootstrap: number): void {

@@ -69,6 +69,8 @@ export class WebRtcChannel implements Channel {
       throw new ExplorerError('BAD_FRAME', `frame of ${frame.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
     }
     if (!this.open) return false
+    // A connection that is not up delivers nothing, and may be closing natively under us (see StateWatch.up).
+    if (!this.state.up) return false
     if (this.gauge.wouldExceed(frame.byteLength, SEND_QUEUE_LIMIT)) {
       // libwebrtc would silently drop this frame: a hole in an ordered stream.
       this.close()

@@ -25,6 +25,13 @@ const DOWN = new Set(['failed', 'closed'])
  */
 export class StateWatch {
   private poll: Subscription | null = null
+  /**
+   * The connection was up when last read. While it is not, sends are held
+   * back: under @roamhq/wrtc a send racing the native close of its data
+   * channel (on libwebrtc's thread, once ICE fails) dereferences a channel
+   * already released and crashes the process (seen in RTCDataChannel::Send).
+   */
+  up = true
 
   constructor(
     private readonly peer: Peer,
@@ -48,12 +55,13 @@ export class StateWatch {
     const ice = pc?.iceConnectionState
     // Older browsers lack connectionState: the ICE state then speaks for both.
     const connection = pc?.connectionState ?? ice
+    this.up = pc !== null && UP.has(connection!) && UP.has(ice!)
     if (pc === null || DOWN.has(connection!) || DOWN.has(ice!)) {
       this.stop()
       this.onDown()
       return
     }
-    if (UP.has(connection!) && UP.has(ice!)) this.stop()
+    if (this.up) this.stop()
     else this.poll ??= interval(STATE_POLL_MS).subscribe(() => this.check())
   }
 }
