@@ -11,7 +11,7 @@
  */
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
 import type { WrtcImpl } from '../../src/transport/webrtc'
-import type { PeerState } from './crash-peers'
+import { localState } from './ring-state'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wrtc = require('@roamhq/wrtc') as WrtcImpl
@@ -36,21 +36,8 @@ for (const explorer of explorers) {
   explorer.incoming$.subscribe((socket) => socket.data$.subscribe({ next: (data) => socket.send(data), error: () => undefined, complete: () => socket.close() }))
 }
 
-function state(explorer: Explorer): PeerState {
-  const ring = explorer.ring
-  return {
-    id: ring.id,
-    joined: ring.joined,
-    predecessor: ring.predecessor,
-    successors: [...ring.successors],
-    channels: ring.channels.remotes(),
-    fingers: ring.fingerTable.rows().map((row) => [row, ring.fingerTable.get(row)!]),
-    forwarded: ring.router.stats.forwarded,
-  }
-}
-
 process.on('message', (message: { req: number; op: string }) => {
-  if (message.op === 'snapshot') send({ req: message.req, peers: explorers.map(state) })
+  if (message.op === 'snapshot') send({ req: message.req, peers: explorers.map(localState) })
 })
 
 // The parent went away without killing us (it crashed, or jest bailed out): leave quietly.

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { dashboardPage } from './page'
+import { serveHtml } from '../html-route'
 
 export interface DashboardOptions {
   /** Where the page is served. Default `/`. */
@@ -25,14 +26,7 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   const depth = path.split('/').length - 2
   const ringUrl = (depth > 0 ? '../'.repeat(depth) : './') + 'ring'
   const { html, csp } = dashboardPage({ ringUrl, pollMs })
-  app.get(path, async (_request, reply) => {
-    void reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', csp)
-      .header('x-content-type-options', 'nosniff')
-      .header('cache-control', 'no-cache')
-    return html
-  })
+  serveHtml(app, path, html, csp)
 }
 
 export { analyseRing, ringFraction, ringPoint, type RingJson, type RingModel, type Link } from './client'

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { demoPage } from './page'
+import { serveHtml } from '../html-route'
 
 export interface DemoOptions {
   /**
@@ -39,14 +40,7 @@ export function registerDemo(app: FastifyInstance, options: DemoOptions): void {
   // The source map is not served: drop the comment that points at it.
   const bundle = options.bundle.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')
 
-  app.get(path, async (_request, reply) => {
-    void reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', csp)
-      .header('x-content-type-options', 'nosniff')
-      .header('cache-control', 'no-cache')
-    return html
-  })
+  serveHtml(app, path, html, csp)
   const script = (source: string) => async (_request: unknown, reply: FastifyReply) => {
     void reply.type('text/javascript; charset=utf-8').header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache')
     return source
