@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { Observable, Subject, config, of } from 'rxjs'
+import { config } from 'rxjs'
 import { isExplorerError } from '../../src/errors'
 import { RING_SIZE, formatId } from '../../src/ids'
 import type { RingNode } from '../../src/ring/node'
@@ -8,11 +8,12 @@ import { AbuseReport, DEFAULT_ABUSE_POLICY, LocalFrame, Router } from '../../src
 import type { RoutingView } from '../../src/router/routing-table'
 import type { RouterStats } from '../../src/router/stats'
 import { RingOracle } from '../../src/testnet'
-import { MAX_FRAME_BYTES, type Channel } from '../../src/transport/types'
+import { MAX_FRAME_BYTES } from '../../src/transport/types'
 import { DEFAULT_TTL, FRAME_VERSION, Frame, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD_BYTES, encodeFrame } from '../../src/wire/frame'
 import { MALFORMED_REASONS, type MalformedReason, inspectInbound } from '../../src/wire/inbound'
 import { MAX_ROUTE_HOPS, writeRoute, writeSourceRoute } from '../../src/wire/route-record'
 import { connect, record, socketRing, type SocketRing } from '../sockets/helpers'
+import { FakeChannel } from './fake-channel'
 
 /**
  * Hostile input reaching a peer over a channel: every kind of malformed frame
@@ -20,32 +21,6 @@ import { connect, record, socketRing, type SocketRing } from '../sockets/helpers
  * sending them (DEFAULT_ABUSE_POLICY) is closed and counted; the peer keeps
  * routing lookups and sockets for everyone else.
  */
-
-/** A channel driven by hand: what the hostile end "sends" is pushed into `inbound`. */
-class FakeChannel implements Channel {
-  readonly inbound = new Subject<Uint8Array>()
-  readonly sent: Uint8Array[] = []
-  readonly frames$: Observable<Uint8Array> = this.inbound.asObservable()
-  readonly bufferedAmount = 0
-  isOpen = true
-  /** `peer` receives what this end sends (synchronously), when set. */
-  peer: FakeChannel | null = null
-  constructor(readonly remoteId: number) {}
-  send(frame: Uint8Array): boolean {
-    if (!this.isOpen) return false
-    this.sent.push(frame)
-    this.peer?.inbound.next(new Uint8Array(frame))
-    return true
-  }
-  drained(): Observable<void> {
-    return of(undefined)
-  }
-  close(): void {
-    if (!this.isOpen) return
-    this.isOpen = false
-    this.inbound.complete()
-  }
-}
 
 const bytes = (...values: number[]) => Uint8Array.from(values)
 const text = (s: string) => new TextEncoder().encode(s)

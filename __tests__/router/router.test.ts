@@ -1,42 +1,16 @@
-import { Observable, Subject, of } from 'rxjs'
 import { formatId } from '../../src/ids'
 import { ChannelSet } from '../../src/router/channel-set'
 import { LocalFrame, Router } from '../../src/router/router'
 import type { RoutingView } from '../../src/router/routing-table'
-import type { Channel } from '../../src/transport/types'
-import { DEFAULT_TTL, Frame, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../../src/wire/frame'
+import { DEFAULT_TTL, Frame, FrameFlag, FrameType, encodeFrame } from '../../src/wire/frame'
 import { readRoute, readSourceRoute, writeRoute, writeSourceRoute } from '../../src/wire/route-record'
+import { FakeChannel } from './fake-channel'
 
 /**
  * The router over hand-driven channels: frames are pushed in as bytes and
  * what leaves is read back, so each rule (ownership, Exact, Final/Back,
  * traced requests, source-routed replies, TTL) is seen on the wire.
  */
-class FakeChannel implements Channel {
-  readonly inbound = new Subject<Uint8Array>()
-  readonly sent: Uint8Array[] = []
-  readonly frames$: Observable<Uint8Array> = this.inbound.asObservable()
-  readonly bufferedAmount = 0
-  isOpen = true
-  constructor(readonly remoteId: number) {}
-  send(frame: Uint8Array): boolean {
-    if (!this.isOpen) return false
-    this.sent.push(new Uint8Array(frame))
-    return true
-  }
-  drained(): Observable<void> {
-    return of(undefined)
-  }
-  close(): void {
-    if (!this.isOpen) return
-    this.isOpen = false
-    this.inbound.complete()
-  }
-  /** Frames sent on this channel, decoded. */
-  frames(): Frame[] {
-    return this.sent.map((bytes) => decodeFrame(bytes))
-  }
-}
 
 const SELF = 1000
 const PRED = 500
