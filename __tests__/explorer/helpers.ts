@@ -46,6 +46,13 @@ export function ringCorrect(explorers: Explorer[]): boolean {
   return oracle.ringCorrect(explorers.map((e) => e.ring))
 }
 
+/** Ring right and every successor list without gaps: what a row refresh answers from. */
+export function successorListsCorrect(explorers: Explorer[]): boolean {
+  const oracle = new RingOracle(explorers.map((e) => e.ring.id))
+  const rings = explorers.map((e) => e.ring)
+  return oracle.ringCorrect(rings) && oracle.successorListsCorrect(rings)
+}
+
 /** Ring right and every finger row points at the true owner of its start. */
 export function ringStable(explorers: Explorer[]): boolean {
   const oracle = new RingOracle(explorers.map((e) => e.ring.id))

@@ -39,6 +39,18 @@ export class RingOracle {
     return true
   }
 
+  /** Every peer's successor list is the true order after it, without gaps (a list may still be short). */
+  successorListsCorrect(nodes: Iterable<RingNode>): boolean {
+    for (const node of nodes) {
+      let expected = node.id
+      for (const s of node.successors) {
+        expected = this.successorOf(expected)
+        if (s !== expected) return false
+      }
+    }
+    return true
+  }
+
   /** Fraction of finger entries pointing at the true successor of their start (1 when there are none). */
   fingersCorrect(nodes: Iterable<RingNode>): number {
     let total = 0
