@@ -36,6 +36,9 @@ export interface RingSnapshot {
 
 type Reply = { frame: LocalFrame; message: RingMessage }
 
+/** What a peer answers to GetState: its predecessor and successor list. */
+type RingState = { predecessor: number | null; successors: number[] }
+
 /** A join tries this many times to find and reach its successor before giving up. */
 const JOIN_ATTEMPTS = 6
 
@@ -206,7 +209,8 @@ export class RingNode {
       const start = fingerStart(this.id, row)
       const previous = this.fingerTable.get(row)
       const known = this.ownerFromSuccessorList(start)
-      const owner$: Observable<{ owner: number; route: number[] | null }> = known !== null ? of({ owner: known, route: null }) : this.lookup$(start)
+      const owner$: Observable<{ owner: number; route: number[] | null }> =
+        known !== null ? of({ owner: known, route: null }) : previous !== undefined && this.channels.has(previous) ? this.confirmFinger$(start, previous) : this.lookup$(start)
       return owner$.pipe(
         switchMap(({ owner, route }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner, route), of(owner)))),
         filter((owner): owner is number => typeof owner === 'number'),
@@ -218,6 +222,23 @@ export class RingNode {
         }),
       )
     })
+  }
+
+  /**
+   * The owner of `start` when our current finger `finger` still is: its
+   * predecessor is before `start`, so one exchange with a neighbour instead
+   * of a lookup across the ring (a settled table is refreshed for 2 frames a
+   * row). Anything else, or no answer, falls back to the lookup.
+   */
+  private confirmFinger$(start: number, finger: number): Observable<{ owner: number; route: number[] | null }> {
+    return this.getState$(finger).pipe(
+      catchError(() => of(null)),
+      switchMap((state) =>
+        state !== null && state.predecessor !== null && betweenRightInclusive(start, state.predecessor, finger)
+          ? of({ owner: finger, route: null })
+          : this.lookup$(start),
+      ),
+    )
   }
 
   /** The owner of `key` when it falls within our successor list's span (no lookup needed), else null. */
@@ -258,9 +279,14 @@ export class RingNode {
     }
     this.stabilizing = true
     const done = () => (this.stabilizing = false)
-    const round$ = concat(this.signalling.ensureChannel$(s), defer(() => this.getState$(s))).pipe(
-      filter((state): state is { predecessor: number | null; successors: number[] } => typeof state === 'object' && state !== null),
-      take(1),
+    // Nearly every round the channel is there already: ask straight away.
+    const state$ = this.channels.has(s)
+      ? this.getState$(s)
+      : concat(this.signalling.ensureChannel$(s), defer(() => this.getState$(s))).pipe(
+          filter((state): state is RingState => typeof state === 'object' && state !== null),
+          take(1),
+        )
+    const round$ = state$.pipe(
       switchMap((state) => {
         this.successors = this.successorList(s, state.successors)
         const x = state.predecessor
@@ -466,7 +492,7 @@ export class RingNode {
     return this.channels.routing.from((this.id + 1) % RING_SIZE, 1)[0] ?? null
   }
 
-  private getState$(remote: number): Observable<{ predecessor: number | null; successors: number[] }> {
+  private getState$(remote: number): Observable<RingState> {
     return this.rpc
       .call$(
         (conn) => this.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.GetState }) }),

@@ -1,13 +1,14 @@
-import { Observable, ReplaySubject, SchedulerLike, defer, finalize, take } from 'rxjs'
+import { Observable, SchedulerLike, Subscriber } from 'rxjs'
 import { ExplorerError, ErrorCode } from '../errors'
-import { withTimeout } from '../operators'
 
 /**
  * Request/reply over frames: a request takes a fresh `conn`; the reply frame
  * carrying the same `conn` resolves it. Late or unknown replies are dropped.
+ * Ring maintenance makes a few calls per peer per round, so a call is one
+ * Observable and one timer, not an operator chain.
  */
 export class RpcTable<Reply> {
-  private readonly pending = new Map<number, ReplaySubject<Reply>>()
+  private readonly pending = new Map<number, Subscriber<Reply>>()
   private nextConn: number
 
   constructor(
@@ -23,27 +24,31 @@ export class RpcTable<Reply> {
 
   /** Cold: subscribing calls `send(conn)`; emits the reply once or fails with `code` after `timeoutMs`. */
   call$(send: (conn: number) => boolean, timeoutMs: number, code: ErrorCode, what: string): Observable<Reply> {
-    return defer(() => {
+    return new Observable<Reply>((subscriber) => {
       this.nextConn = (this.nextConn + 1) >>> 0
       const conn = this.nextConn
-      // Replay: a key we own is answered synchronously, inside send().
-      const reply = new ReplaySubject<Reply>(1)
-      this.pending.set(conn, reply)
+      // Registered before sending: a key we own is answered synchronously, inside send().
+      this.pending.set(conn, subscriber)
+      const timeout = this.scheduler.schedule(() => subscriber.error(new ExplorerError(code, `${what} got no answer within ${timeoutMs} ms`)), timeoutMs)
       send(conn)
-      return reply.pipe(
-        take(1),
-        withTimeout(timeoutMs, this.scheduler, () => new ExplorerError(code, `${what} got no answer within ${timeoutMs} ms`)),
-        finalize(() => this.pending.delete(conn)),
-      )
+      return () => {
+        timeout.unsubscribe()
+        if (this.pending.get(conn) === subscriber) this.pending.delete(conn)
+      }
     })
   }
 
   resolve(conn: number, reply: Reply): void {
-    this.pending.get(conn)?.next(reply)
+    const subscriber = this.pending.get(conn)
+    if (subscriber === undefined) return
+    this.pending.delete(conn)
+    subscriber.next(reply)
+    subscriber.complete()
   }
 
   close(): void {
-    for (const reply of this.pending.values()) reply.error(new ExplorerError('CLOSED', 'the explorer closed'))
+    const pending = [...this.pending.values()]
     this.pending.clear()
+    for (const subscriber of pending) subscriber.error(new ExplorerError('CLOSED', 'the explorer closed'))
   }
 }

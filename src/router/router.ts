@@ -51,8 +51,7 @@ const ROUTING_FLAGS = FrameFlag.Final | FrameFlag.Back
  */
 export class Router {
   readonly stats: RouterStats = emptyRouterStats()
-  private readonly local = new Subject<LocalFrame>()
-  /** One stream per frame type: each local frame goes to its own listeners, no filtering per subscriber. */
+  /** One stream per frame type: each local frame goes straight to its own listeners, no filtering per subscriber. */
   private readonly byType = new Map<FrameType, Subject<LocalFrame>>()
   /** Per channel: when its recent malformed frames arrived (at most maxBadFrames, oldest first). */
   private readonly strikes = new Map<number, number[]>()
@@ -78,8 +77,7 @@ export class Router {
           () => this.drop('ERROR'),
         ),
       )
-      .subscribe(this.local)
-    this.subscription.add(this.local.subscribe((frame) => this.byType.get(frame.type)?.next(frame)))
+      .subscribe((frame) => this.dispatch(frame))
     // A channel that went away takes its strikes with it.
     this.subscription.add(channels.events$.pipe(filter((event) => event.type === 'down')).subscribe((event) => this.strikes.delete(event.peer)))
   }
@@ -103,7 +101,7 @@ export class Router {
 
   /** Observers of the router's own subjects (local frames by type, abuse reports): for leak checks. */
   get observerCount(): number {
-    let n = this.local.observers.length + this.abuse.observers.length
+    let n = this.abuse.observers.length
     for (const stream of this.byType.values()) n += stream.observers.length
     return n
   }
@@ -132,7 +130,7 @@ export class Router {
     const self = this.view().self
     const result = this.route({ frame: this.originate(frame, traced), from: self, bytes: null })
     if (typeof result === 'boolean') return result
-    this.local.next(result)
+    this.dispatch(result)
     return !result.unreachable
   }
 
@@ -146,7 +144,7 @@ export class Router {
     bytes[2] = DEFAULT_TTL
     const result = this.route({ frame: decodeFrame(bytes), from: this.view().self, bytes })
     if (typeof result === 'boolean') return result
-    this.local.next(result)
+    this.dispatch(result)
     return !result.unreachable
   }
 
@@ -162,12 +160,14 @@ export class Router {
   }
 
   /**
-   * Answers a frame that reached us: back along its recorded path when it was
-   * traced (works before the ring around the asker is consistent), else routed
-   * to its source by id.
+   * Answers a frame that reached us: straight over our channel to its source
+   * if we have one, else back along its recorded path when it was traced
+   * (works before the ring around the asker is consistent), else routed to
+   * its source by id.
    */
   reply(to: LocalFrame, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>): boolean {
-    if (to.path === null) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
+    // A channel to the asker (often the case: fingers are mutual) is one hop instead of the whole path back.
+    if (to.path === null || this.channels.has(to.source)) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
     return this.sendAlong([...to.path].reverse(), { ...frame, dest: to.source })
   }
 
@@ -179,8 +179,13 @@ export class Router {
     const full: Frame = { ...frame, flags: FrameFlag.Exact | FrameFlag.Routed, ttl: DEFAULT_TTL, source: self, payload: writeSourceRoute(route, frame.payload) }
     const result = this.route({ frame: full, from: self, bytes: null })
     if (typeof result === 'boolean') return result
-    this.local.next(result)
+    this.dispatch(result)
     return true
+  }
+
+  /** A frame that stops here, to the listeners of its type. */
+  private dispatch(frame: LocalFrame): void {
+    this.byType.get(frame.type)?.next(frame)
   }
 
   private originate(frame: Omit<Frame, 'ttl' | 'source'>, traced: boolean): Frame {
@@ -191,7 +196,6 @@ export class Router {
 
   close(): void {
     this.subscription.unsubscribe()
-    this.local.complete()
     this.abuse.complete()
     for (const stream of this.byType.values()) stream.complete()
     this.strikes.clear()
