@@ -85,9 +85,11 @@ export class RingNode {
   /** When we last hinted each neighbour about its stale successor. */
   private readonly hinted = new Map<number, number>()
   private closed = false
+  private readonly routingView: RoutingView
 
   constructor(options: RingOptions) {
     this.id = options.id
+    this.routingView = { self: this.id, joined: false, predecessor: null, successor: null, alone: true }
     this.scheduler = options.scheduler ?? asyncScheduler
     this.random = options.random ?? Math.random
     this.timing = {
@@ -377,14 +379,14 @@ export class RingNode {
     this.hellos.complete()
   }
 
+  /** The router asks at every frame: one object, refreshed in place (routers read it, never keep it). */
   private view(): RoutingView {
-    return {
-      self: this.id,
-      joined: this.joined,
-      predecessor: this.predecessor,
-      successor: this.routableSuccessor(),
-      alone: this.successors.length === 0 && this.predecessor === null,
-    }
+    const view = this.routingView
+    view.joined = this.joined
+    view.predecessor = this.predecessor
+    view.successor = this.routableSuccessor()
+    view.alone = this.successorIds.length === 0 && this.predecessor === null
+    return view
   }
 
   /**
@@ -395,7 +397,7 @@ export class RingNode {
    * not route the very frames that open a channel to one of them.
    */
   private routableSuccessor(): number | null {
-    for (const s of this.successors) if (this.channels.isRoutable(s)) return s
+    for (const s of this.successorIds) if (this.channels.isRoutable(s)) return s
     return this.closestRoutableAfterSelf()
   }
 

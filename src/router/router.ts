@@ -58,6 +58,8 @@ export class Router {
   private readonly abuse = new Subject<AbuseReport>()
   private readonly subscription: Subscription
   readonly abusePolicy: Readonly<AbusePolicy>
+  /** Our own id (a peer's id never changes). */
+  private readonly self: number
   /** Channels closed for abuse, as they are closed. */
   readonly abuse$: Observable<AbuseReport> = this.abuse.asObservable()
 
@@ -69,6 +71,7 @@ export class Router {
     abusePolicy: Partial<AbusePolicy> = {},
   ) {
     this.abusePolicy = resolveAbusePolicy(abusePolicy)
+    this.self = view().self
     this.subscription = channels.inbound$
       .pipe(
         decodeFrames((from, reason) => this.malformed(from, reason)),
@@ -90,7 +93,7 @@ export class Router {
    * passed it on is not to blame).
    */
   rejectPayload(frame: LocalFrame): void {
-    if (frame.from === frame.source && frame.from !== this.view().self) this.malformed(frame.from, 'BAD_PAYLOAD')
+    if (frame.from === frame.source && frame.from !== this.self) this.malformed(frame.from, 'BAD_PAYLOAD')
     else this.countMalformed('BAD_PAYLOAD')
   }
 
@@ -127,8 +130,7 @@ export class Router {
    */
   send(frame: Omit<Frame, 'ttl' | 'source'>, traced = false): boolean {
     this.stats.originated++
-    const self = this.view().self
-    const result = this.route({ frame: this.originate(frame, traced), from: self, bytes: null })
+    const result = this.route({ frame: this.originate(frame, traced), from: this.self, bytes: null })
     if (typeof result === 'boolean') return result
     this.dispatch(result)
     return !result.unreachable
@@ -142,7 +144,7 @@ export class Router {
   sendEncoded(bytes: Uint8Array): boolean {
     this.stats.originated++
     bytes[2] = DEFAULT_TTL
-    const result = this.route({ frame: decodeFrame(bytes), from: this.view().self, bytes })
+    const result = this.route({ frame: decodeFrame(bytes), from: this.self, bytes })
     if (typeof result === 'boolean') return result
     this.dispatch(result)
     return !result.unreachable
@@ -156,7 +158,8 @@ export class Router {
 
   /** Sends to a neighbour over its channel, bypassing routing (ring maintenance). Addressed to it by name. */
   sendDirect(remote: number, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>): boolean {
-    return this.channels.send(remote, encodeFrame({ ...frame, dest: remote, flags: FrameFlag.Exact, ttl: DEFAULT_TTL, source: this.view().self }))
+    const { type, conn, seq, payload } = frame
+    return this.channels.send(remote, encodeFrame({ type, ttl: DEFAULT_TTL, flags: FrameFlag.Exact, source: this.self, dest: remote, conn, seq, payload }))
   }
 
   /**
@@ -174,7 +177,7 @@ export class Router {
   /** Source-routes a frame: `route` lists the hops, the last being `frame.dest`. */
   sendAlong(route: number[], frame: Omit<Frame, 'ttl' | 'source' | 'flags'>): boolean {
     this.stats.originated++
-    const self = this.view().self
+    const self = this.self
     if (route.length === 0) route = [self]
     const full: Frame = { ...frame, flags: FrameFlag.Exact | FrameFlag.Routed, ttl: DEFAULT_TTL, source: self, payload: writeSourceRoute(route, frame.payload) }
     const result = this.route({ frame: full, from: self, bytes: null })
@@ -189,7 +192,7 @@ export class Router {
   }
 
   private originate(frame: Omit<Frame, 'ttl' | 'source'>, traced: boolean): Frame {
-    const self = this.view().self
+    const self = this.self
     if (!traced) return { ...frame, ttl: DEFAULT_TTL, source: self }
     return { ...frame, flags: frame.flags | FrameFlag.Traced, ttl: DEFAULT_TTL, source: self, payload: writeRoute([], frame.payload) }
   }
@@ -244,7 +247,7 @@ export class Router {
         return false
       }
       // The record grows by one id a hop, so the frame is encoded afresh.
-      record.ids.push(this.view().self)
+      record.ids.push(this.self)
       frame.payload = writeRoute(record.ids, record.rest)
       out = encodeFrame(frame)
     } else if (bytes !== null) {
@@ -271,7 +274,7 @@ export class Router {
       this.countMalformed('BAD_ROUTE')
       return false
     }
-    const self = this.view().self
+    const self = this.self
     let next = route.next
     while (next < route.ids.length && route.ids[next] === self) next++
     if (next === route.ids.length) {
