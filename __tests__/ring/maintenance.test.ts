@@ -78,7 +78,7 @@ describe('RpcTable: request/reply in virtual time', () => {
     s.run(({ expectObservable }) => {
       const rpc = new RpcTable<string>(s, () => 0.5)
       let conn = -1
-      const call$ = rpc.call$((c) => ((conn = c), true), 5, 'LOOKUP_TIMEOUT', 'test')
+      const call$ = rpc.call$((c) => ((conn = c), true), 5, 'LOOKUP_TIMEOUT', () => 'test')
       expectObservable(call$).toBe('--(r|)', { r: 'reply' })
       s.schedule(() => rpc.resolve(conn, 'reply'), 2)
       s.schedule(() => expect(rpc.size).toBe(0), 3)
@@ -89,7 +89,7 @@ describe('RpcTable: request/reply in virtual time', () => {
     const s = marbles()
     s.run(({ expectObservable }) => {
       const rpc = new RpcTable<string>(s, () => 0.5)
-      expectObservable(rpc.call$(() => true, 5, 'LOOKUP_TIMEOUT', 'test')).toBe('-----#', undefined, new ExplorerError('LOOKUP_TIMEOUT', 'test got no answer within 5 ms'))
+      expectObservable(rpc.call$(() => true, 5, 'LOOKUP_TIMEOUT', () => 'test')).toBe('-----#', undefined, new ExplorerError('LOOKUP_TIMEOUT', 'test got no answer within 5 ms'))
     })
   })
 
@@ -98,7 +98,7 @@ describe('RpcTable: request/reply in virtual time', () => {
     const rpc = new RpcTable<string>(scheduler, () => 0.5)
     let conn = -1
     const events: string[] = []
-    rpc.call$((c) => ((conn = c), true), 4000, 'LOOKUP_TIMEOUT', 'lookup').subscribe({
+    rpc.call$((c) => ((conn = c), true), 4000, 'LOOKUP_TIMEOUT', () => 'lookup').subscribe({
       next: (v) => events.push(`next ${v}`),
       error: (e) => events.push(`${scheduler.now()} ${isExplorerError(e) ? e.code : e}`),
     })
@@ -119,7 +119,7 @@ describe('RpcTable: request/reply in virtual time', () => {
     const scheduler = new VirtualScheduler()
     const rpc = new RpcTable<string>(scheduler, () => 0)
     const conns: number[] = []
-    const subs = [1, 2, 3].map(() => rpc.call$((c) => (conns.push(c), true), 100, 'LOOKUP_TIMEOUT', 'x').subscribe({ error: () => undefined }))
+    const subs = [1, 2, 3].map(() => rpc.call$((c) => (conns.push(c), true), 100, 'LOOKUP_TIMEOUT', () => 'x').subscribe({ error: () => undefined }))
     expect(new Set(conns).size).toBe(3)
     expect(rpc.size).toBe(3)
     subs.forEach((s) => s.unsubscribe())
@@ -130,7 +130,7 @@ describe('RpcTable: request/reply in virtual time', () => {
   it('answers a reply given synchronously inside send (a key we own)', async () => {
     const scheduler = new VirtualScheduler()
     const rpc = new RpcTable<string>(scheduler, () => 0)
-    const reply = await firstValueFrom(rpc.call$((c) => (rpc.resolve(c, 'mine'), true), 100, 'LOOKUP_TIMEOUT', 'x'))
+    const reply = await firstValueFrom(rpc.call$((c) => (rpc.resolve(c, 'mine'), true), 100, 'LOOKUP_TIMEOUT', () => 'x'))
     expect(reply).toBe('mine')
     expect(rpc.size).toBe(0)
     expect(scheduler.pending).toBe(0)
@@ -140,7 +140,7 @@ describe('RpcTable: request/reply in virtual time', () => {
     const scheduler = new VirtualScheduler()
     const rpc = new RpcTable<string>(scheduler, () => 0)
     let error: unknown
-    rpc.call$(() => true, 100, 'LOOKUP_TIMEOUT', 'x').subscribe({ error: (e) => (error = e) })
+    rpc.call$(() => true, 100, 'LOOKUP_TIMEOUT', () => 'x').subscribe({ error: (e) => (error = e) })
     rpc.close()
     expect(isExplorerError(error, 'CLOSED')).toBe(true)
     expect(rpc.size).toBe(0)

@@ -194,7 +194,7 @@ export class RingNode {
           const frame = { type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.FindSuccessor }) }
           return through === undefined ? this.router.send(frame, true) : this.router.sendThrough(through, frame, true)
         },
-        this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', `lookup of ${formatId(key)}`,
+        this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `lookup of ${formatId(key)}`,
       )
       .pipe(
         map(({ frame, message }) => {
@@ -498,7 +498,7 @@ export class RingNode {
     return this.rpc
       .call$(
         (conn) => this.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.GetState }) }),
-        this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', `stabilize with ${formatId(remote)}`,
+        this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `stabilize with ${formatId(remote)}`,
       )
       .pipe(
         map(({ message }) => {

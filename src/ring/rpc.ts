@@ -22,14 +22,14 @@ export class RpcTable<Reply> {
     return this.pending.size
   }
 
-  /** Cold: subscribing calls `send(conn)`; emits the reply once or fails with `code` after `timeoutMs`. */
-  call$(send: (conn: number) => boolean, timeoutMs: number, code: ErrorCode, what: string): Observable<Reply> {
+  /** Cold: subscribing calls `send(conn)`; emits the reply once or fails with `code` after `timeoutMs` (`what` names the call in that error: built only then). */
+  call$(send: (conn: number) => boolean, timeoutMs: number, code: ErrorCode, what: () => string): Observable<Reply> {
     return new Observable<Reply>((subscriber) => {
       this.nextConn = (this.nextConn + 1) >>> 0
       const conn = this.nextConn
       // Registered before sending: a key we own is answered synchronously, inside send().
       this.pending.set(conn, subscriber)
-      const timeout = this.scheduler.schedule(() => subscriber.error(new ExplorerError(code, `${what} got no answer within ${timeoutMs} ms`)), timeoutMs)
+      const timeout = this.scheduler.schedule(() => subscriber.error(new ExplorerError(code, `${what()} got no answer within ${timeoutMs} ms`)), timeoutMs)
       send(conn)
       return () => {
         timeout.unsubscribe()
