@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { config } from 'rxjs'
 import { isExplorerError } from '../../src/errors'
-import { RING_SIZE, formatId } from '../../src/ids'
+import { RING_SIZE } from '../../src/ids'
 import type { RingNode } from '../../src/ring/node'
 import { ChannelSet } from '../../src/router/channel-set'
 import { AbuseReport, DEFAULT_ABUSE_POLICY, LocalFrame, Router } from '../../src/router/router'
@@ -299,7 +299,7 @@ describe('TTL bounds a frame two peers bounce between them (bare routers over li
     const A = 100
     const B = 200
     const make = (self: number, other: number) => {
-      const channels = new ChannelSet(self, () => 0, formatId)
+      const channels = new ChannelSet(self, () => 0)
       const channel = new FakeChannel(other)
       channels.add(channel, Math.min(self, other))
       channels.setRoutable(other, true)
@@ -342,7 +342,7 @@ describe('TTL bounds a frame two peers bounce between them (bare routers over li
 describe('abuse policy (a Router option)', () => {
   function bare(policy: ConstructorParameters<typeof Router>[3]) {
     let now = 0
-    const channels = new ChannelSet(1, () => now, formatId)
+    const channels = new ChannelSet(1, () => now)
     const channel = new FakeChannel(2)
     channels.add(channel, 1)
     const router = new Router(channels, () => ({ self: 1, joined: true, predecessor: null, successor: null, alone: true }), undefined, policy)

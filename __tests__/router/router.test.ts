@@ -1,4 +1,3 @@
-import { formatId } from '../../src/ids'
 import { ChannelSet } from '../../src/router/channel-set'
 import { LocalFrame, Router } from '../../src/router/router'
 import type { RoutingView } from '../../src/router/routing-table'
@@ -19,7 +18,7 @@ const FINGER = 2 ** 40
 const STRANGER = 3000 // a direct channel that is not routable (a peer still joining)
 
 function setup(over: Partial<RoutingView> = {}) {
-  const channels = new ChannelSet(SELF, () => 0, formatId)
+  const channels = new ChannelSet(SELF, () => 0)
   const links = new Map<number, FakeChannel>()
   for (const id of [PRED, SUCC, FINGER, STRANGER]) {
     const channel = new FakeChannel(id)

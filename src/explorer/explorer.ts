@@ -99,7 +99,7 @@ class ExplorerPeer implements Explorer {
     this.reportMs = o.reportMs
     this.incoming$ = this.sockets.incoming$
     this.fingers$ = this.ring.fingers$
-    this.peers$ = this.ring.peers$.pipe(map(({ type, id }) => ({ type, id })))
+    this.peers$ = this.ring.peers$.pipe(map(({ type, peer }) => ({ type, id: formatId(peer) })))
   }
 
   listen(): Promise<void> {

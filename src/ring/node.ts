@@ -100,7 +100,7 @@ export class RingNode {
     }
     this.r = options.successors ?? RING_DEFAULTS.successors
     this.maxChannels = options.maxChannels ?? RING_DEFAULTS.maxChannels
-    this.channels = new ChannelSet(this.id, () => this.scheduler.now(), formatId)
+    this.channels = new ChannelSet(this.id, () => this.scheduler.now())
     this.router = new Router(this.channels, () => this.view(), (neighbour) => this.hintStaleSuccessor(neighbour), options.abusePolicy)
     this.signalling = new OverlaySignalling(
       this.id, options.transport, this.router, this.channels, this.scheduler,

@@ -1,10 +1,9 @@
 import { Observable, Subject, Subscription, filter, merge } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../errors'
 import { DEFAULT_TTL, Frame, FrameFlag, FrameType, MAX_PAYLOAD_BYTES, decodeFrame, encodeFrame } from '../wire/frame'
-import type { MalformedReason } from '../wire/inbound'
+import { type MalformedReason, inspectInbound } from '../wire/inbound'
 import { MAX_ROUTE_HOPS, SourceRoute, readRoute, readSourceRoute, writeRoute, writeSourceRoute } from '../wire/route-record'
 import type { ChannelSet } from './channel-set'
-import { RoutedFrame, decodeFrames, routeFrames } from './operators'
 import type { RoutingView } from './routing-table'
 import { DropReason, RouterStats, emptyRouterStats } from './stats'
 
@@ -46,8 +45,9 @@ export interface AbuseReport {
 const ROUTING_FLAGS = FrameFlag.Final | FrameFlag.Back
 
 /**
- * Frames in → deliver locally or forward to the next hop:
- * `inbound$ → decodeFrames → routeFrames → local$`.
+ * Frames in → deliver locally or forward to the next hop. Per frame, in
+ * `receive`: inspect (malformed → strike) → route (forward, or keep) →
+ * dispatch to the local listeners of its type (`frames$`).
  */
 export class Router {
   readonly stats: RouterStats = emptyRouterStats()
@@ -72,17 +72,27 @@ export class Router {
   ) {
     this.abusePolicy = resolveAbusePolicy(abusePolicy)
     this.self = view().self
-    this.subscription = channels.inbound$
-      .pipe(
-        decodeFrames((from, reason) => this.malformed(from, reason)),
-        routeFrames(
-          (routed) => this.route(routed),
-          () => this.drop('ERROR'),
-        ),
-      )
-      .subscribe((frame) => this.dispatch(frame))
+    channels.onInbound((from, bytes) => this.receive(from, bytes))
     // A channel that went away takes its strikes with it.
-    this.subscription.add(channels.events$.pipe(filter((event) => event.type === 'down')).subscribe((event) => this.strikes.delete(event.peer)))
+    this.subscription = (channels.events$.pipe(filter((event) => event.type === 'down')).subscribe((event) => this.strikes.delete(event.peer)))
+  }
+
+  /**
+   * One frame from the channel to `from`. Malformed ones (src/wire/inbound.ts:
+   * not a frame, bad TTL, unknown flags, a broken route) are dropped and held
+   * against that channel. A frame whose handling throws is dropped as ERROR:
+   * one bad frame never silences the peer.
+   */
+  private receive(from: number, bytes: Uint8Array): void {
+    const inspected = inspectInbound(bytes)
+    if (!inspected.ok) return this.malformed(from, inspected.reason)
+    let result: LocalFrame | boolean
+    try {
+      result = this.route(inspected.frame, from, bytes)
+      if (typeof result === 'object') this.dispatch(result)
+    } catch {
+      this.drop('ERROR')
+    }
   }
 
   /**
@@ -130,7 +140,7 @@ export class Router {
    */
   send(frame: Omit<Frame, 'ttl' | 'source'>, traced = false): boolean {
     this.stats.originated++
-    const result = this.route({ frame: this.originate(frame, traced), from: this.self, bytes: null })
+    const result = this.route(this.originate(frame, traced), this.self, null)
     if (typeof result === 'boolean') return result
     this.dispatch(result)
     return !result.unreachable
@@ -144,7 +154,7 @@ export class Router {
   sendEncoded(bytes: Uint8Array): boolean {
     this.stats.originated++
     bytes[2] = DEFAULT_TTL
-    const result = this.route({ frame: decodeFrame(bytes), from: this.self, bytes })
+    const result = this.route(decodeFrame(bytes), this.self, bytes)
     if (typeof result === 'boolean') return result
     this.dispatch(result)
     return !result.unreachable
@@ -180,7 +190,7 @@ export class Router {
     const self = this.self
     if (route.length === 0) route = [self]
     const full: Frame = { ...frame, flags: FrameFlag.Exact | FrameFlag.Routed, ttl: DEFAULT_TTL, source: self, payload: writeSourceRoute(route, frame.payload) }
-    const result = this.route({ frame: full, from: self, bytes: null })
+    const result = this.route(full, self, null)
     if (typeof result === 'boolean') return result
     this.dispatch(result)
     return true
@@ -198,6 +208,7 @@ export class Router {
   }
 
   close(): void {
+    this.channels.onInbound(null)
     this.subscription.unsubscribe()
     this.abuse.complete()
     for (const stream of this.byType.values()) stream.complete()
@@ -205,7 +216,7 @@ export class Router {
   }
 
   /** Returns the frame for local delivery, or forwards it and says whether it left. */
-  private route({ frame, from, bytes }: RoutedFrame): LocalFrame | boolean {
+  private route(frame: Frame, from: number, bytes: Uint8Array | null): LocalFrame | boolean {
     const view = this.view()
     if (frame.flags & FrameFlag.Routed) return this.followRoute(from, frame, bytes)
     const exact = (frame.flags & FrameFlag.Exact) !== 0

@@ -1,6 +1,8 @@
 /** Ids kept in ascending order, found and walked by binary search: routing tables and registries. */
 export class SortedIds {
   protected readonly ids: number[] = []
+  /** Bumped by every add or remove that changed the set: lets readers cache what they derive from it. */
+  changes = 0
 
   get size(): number {
     return this.ids.length
@@ -13,12 +15,16 @@ export class SortedIds {
 
   add(id: number): void {
     const i = lowerBound(this.ids, id)
-    if (this.ids[i] !== id) this.ids.splice(i, 0, id)
+    if (this.ids[i] === id) return
+    this.ids.splice(i, 0, id)
+    this.changes++
   }
 
   remove(id: number): void {
     const i = lowerBound(this.ids, id)
-    if (this.ids[i] === id) this.ids.splice(i, 1)
+    if (this.ids[i] !== id) return
+    this.ids.splice(i, 1)
+    this.changes++
   }
 
   list(): readonly number[] {
