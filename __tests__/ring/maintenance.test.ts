@@ -197,7 +197,7 @@ describe('RingNode timers in virtual time', () => {
     b.close()
   })
 
-  it('stabilize runs once per stabilizeMs: one GetState a round, evenly spaced', () => {
+  it('stabilize runs once per stabilizeMs: one GetState a round, evenly spaced; a notify only when the successor does not name us', () => {
     const { scheduler, a, b, sentByA } = twoPeerRing()
     const start = scheduler.now()
     scheduler.advanceBy(10 * TIMING.stabilizeMs)
@@ -205,8 +205,15 @@ describe('RingNode timers in virtual time', () => {
     expect(rounds).toHaveLength(10)
     const gaps = rounds.slice(1).map((t, i) => t - rounds[i])
     expect(gaps).toEqual(new Array(9).fill(TIMING.stabilizeMs))
-    // Each round ends in a notify of the successor.
-    expect(sentByA.filter(({ time, message }) => time > start && message.op === RingOp.Notify)).toHaveLength(10)
+    // B names A as its predecessor in every answer: a notify would tell it nothing, so none is sent.
+    const notifies = () => sentByA.filter(({ time, message }) => time > start && message.op === RingOp.Notify).length
+    expect(b.predecessor).toBe(a.id)
+    expect(notifies()).toBe(0)
+    // Once B has forgotten A, the next round's answer says so and A notifies again: B takes A back.
+    b.predecessor = null
+    scheduler.advanceBy(TIMING.stabilizeMs)
+    expect(notifies()).toBe(1)
+    expect(b.predecessor).toBe(a.id)
     a.close()
     b.close()
   })

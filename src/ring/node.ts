@@ -292,7 +292,9 @@ export class RingNode {
       switchMap((state) => {
         this.successors = this.successorList(s, state.successors)
         const x = state.predecessor
-        if (x === null || x === this.id || !betweenOpen(x, this.id, s)) return of(s)
+        // It already names us as its predecessor: a notify would tell it nothing (our GetState keeps us fresh there).
+        if (x === this.id) return EMPTY
+        if (x === null || !betweenOpen(x, this.id, s)) return of(s)
         // Someone joined between us and our successor: it becomes our successor
         // once we reach it, through our successor, which has a channel to it.
         return concat(this.signalling.ensureChannel$(x, [s, x]), of(x)).pipe(
