@@ -86,6 +86,8 @@ export class RingNode {
   private readonly hinted = new Map<number, number>()
   private closed = false
   private readonly routingView: RoutingView
+  /** What routingView.successor was computed from (the list is replaced, never changed in place). */
+  private readonly viewBasis = { successors: null as number[] | null, routingChanges: -1 }
 
   constructor(options: RingOptions) {
     this.id = options.id
@@ -381,12 +383,21 @@ export class RingNode {
     this.hellos.complete()
   }
 
-  /** The router asks at every frame: one object, refreshed in place (routers read it, never keep it). */
+  /**
+   * The router asks at every frame: one object, refreshed in place (routers
+   * read it, never keep it). The routable successor is recomputed only when
+   * the successor list or the routable channels changed.
+   */
   private view(): RoutingView {
     const view = this.routingView
     view.joined = this.joined
     view.predecessor = this.predecessor
-    view.successor = this.routableSuccessor()
+    const routing = this.channels.routing
+    if (this.viewBasis.successors !== this.successorIds || this.viewBasis.routingChanges !== routing.changes) {
+      view.successor = this.routableSuccessor()
+      this.viewBasis.successors = this.successorIds
+      this.viewBasis.routingChanges = routing.changes
+    }
     view.alone = this.successorIds.length === 0 && this.predecessor === null
     return view
   }
