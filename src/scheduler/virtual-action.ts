@@ -1,5 +1,5 @@
 import { Subscription, type SchedulerAction } from 'rxjs'
-import type { TimerEntry } from './timer-heap'
+import type { TimerEntry } from './timer-queue'
 
 /** What an action needs from its scheduler: put itself on the queue, take itself off. */
 export interface ActionHost {
@@ -17,7 +17,7 @@ export interface ActionHost {
  * - if the work throws, the action is unsubscribed and the error propagates.
  */
 export class VirtualAction<T> extends Subscription implements SchedulerAction<T> {
-  /** The pending heap entry, or null when not scheduled. */
+  /** The pending queue entry, or null when not scheduled. */
   entry: TimerEntry<VirtualAction<any>> | null = null
   private state: T | undefined
 

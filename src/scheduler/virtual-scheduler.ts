@@ -1,5 +1,5 @@
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs'
-import { TimerHeap, type TimerEntry } from './timer-heap'
+import { TimerQueue, type TimerEntry } from './timer-queue'
 import { VirtualAction, type ActionHost } from './virtual-action'
 
 export interface FlushOptions {
@@ -31,19 +31,20 @@ const DEFAULT_MAX_ACTIONS = 1e8
 /**
  * A virtual-time `SchedulerLike` for tests and simulation. Time only moves when
  * told to (`advanceBy`, `advanceTo`, `flush`, `runUntil`); pending actions sit in
- * a binary heap, so schedule and run cost O(log n) and cancel O(1), which keeps
- * 10^5+ pending timers cheap (rxjs's VirtualTimeScheduler re-sorts its whole
+ * a TimerQueue (one bucket per due time, a heap over the times), so schedule
+ * and run cost O(log t) for t distinct due times, and cancel O(1): 10^5+
+ * pending timers stay cheap (rxjs's VirtualTimeScheduler re-sorts its whole
  * array on every schedule). Actions due at the same time run in the order they
  * were scheduled.
  */
 export class VirtualScheduler implements SchedulerLike {
   private time: number
-  private readonly heap = new TimerHeap<VirtualAction<any>>()
+  private readonly queue = new TimerQueue<VirtualAction<any>>()
   private running = false
   private executed = 0
   private readonly host: ActionHost = {
-    enqueue: (action, delay) => this.heap.push(this.time + (delay > 0 ? delay : 0), action),
-    dequeue: (entry) => this.heap.cancel(entry),
+    enqueue: (action, delay) => this.queue.push(this.time + (delay > 0 ? delay : 0), action),
+    dequeue: (entry) => this.queue.cancel(entry),
   }
 
   constructor(options: { startTime?: number } = {}) {
@@ -56,7 +57,7 @@ export class VirtualScheduler implements SchedulerLike {
 
   /** Actions scheduled and not yet run or cancelled. */
   get pending(): number {
-    return this.heap.size
+    return this.queue.size
   }
 
   /** Actions run so far (a cheap progress/cost metric for simulations). */
@@ -66,7 +67,7 @@ export class VirtualScheduler implements SchedulerLike {
 
   /** Virtual time of the next pending action, or undefined when idle. */
   nextTime(): number | undefined {
-    return this.heap.peek()?.time
+    return this.queue.peek()?.time
   }
 
   schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
@@ -83,7 +84,7 @@ export class VirtualScheduler implements SchedulerLike {
     if (t < this.time) throw new RangeError(`cannot move virtual time back from ${this.time} to ${t}`)
     this.guarded(() => {
       let entry: TimerEntry<VirtualAction<any>> | undefined
-      while ((entry = this.heap.peek()) !== undefined && entry.time <= t) this.runTop()
+      while ((entry = this.queue.peek()) !== undefined && entry.time <= t) this.runTop()
       this.time = t
     })
   }
@@ -99,7 +100,7 @@ export class VirtualScheduler implements SchedulerLike {
     return this.guarded(() => {
       let ran = 0
       let entry: TimerEntry<VirtualAction<any>> | undefined
-      while ((entry = this.heap.peek()) !== undefined) {
+      while ((entry = this.queue.peek()) !== undefined) {
         if (entry.time > maxTime) {
           throw new FlushLimitError(`flush: work still pending at ${entry.time}, past maxTime ${maxTime} (periodic timers never drain; use advanceBy)`)
         }
@@ -143,11 +144,11 @@ export class VirtualScheduler implements SchedulerLike {
   }
 
   private runTop(): void {
-    const entry = this.heap.pop()!
+    const entry = this.queue.pop()!
     const action = entry.action!
     this.time = entry.time
     action.entry = null
-    this.heap.release(entry)
+    this.queue.release(entry)
     this.executed++
     action.execute()
   }
