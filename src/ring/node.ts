@@ -106,7 +106,11 @@ export class RingNode {
     this.router = new Router(this.channels, () => this.view(), (neighbour) => this.hintStaleSuccessor(neighbour), options.abusePolicy)
     this.signalling = new OverlaySignalling(
       this.id, options.transport, this.router, this.channels, this.scheduler,
-      { connectTimeoutMs: this.timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions },
+      {
+        connectTimeoutMs: this.timing.connectTimeoutMs,
+        maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions,
+        joined: () => this.joined,
+      },
       this.random,
     )
     this.fingerTable = new FingerTable(options.maxFingers ?? RING_DEFAULTS.maxFingers)
@@ -617,7 +621,7 @@ export class RingNode {
 
   private onPeerEvent(event: PeerEvent): void {
     if (event.type === 'up') {
-      this.sendRing(event.peer, { op: RingOp.Hello, joined: this.joined })
+      if (!event.introduced) this.sendRing(event.peer, { op: RingOp.Hello, joined: this.joined })
       this.pruneChannels()
       return
     }

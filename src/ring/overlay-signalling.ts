@@ -11,6 +11,8 @@ import { FrameFlag, FrameType } from '../wire/frame'
 interface Envelope {
   /** A transport signal (offer, answer, candidate). */
   s?: unknown
+  /** With `s`: whether the sender is in the ring, what its Hello on the new channel would say (so neither end sends one). */
+  j?: 0 | 1
   /** The receiver gives up this session (glare lost, no such peer, overloaded). */
   abort?: 'glare' | 'unreachable' | 'busy'
   /** With abort 'unreachable': the id that no peer has (the sender of the abort is its owner). */
@@ -24,11 +26,17 @@ interface Session {
   route: number[] | null
   signals: Subject<unknown>
   subscription: Subscription
+  /** The remote's ring state from its last signal (null until one said). */
+  remoteJoined: boolean | null
+  /** Our ring state as our last signal told it (null until we sent one). */
+  toldJoined: boolean | null
 }
 
 export interface OverlaySignallingOptions {
   connectTimeoutMs: number
   maxSessions: number
+  /** Whether this peer is in the ring now (told to the remote with every signal). */
+  joined: () => boolean
 }
 
 const encoder = new TextEncoder()
@@ -130,13 +138,16 @@ export class OverlaySignalling {
         }
         return
       }
-      if (envelope.s !== undefined) session.signals.next(envelope.s)
+      if (envelope.s !== undefined) {
+        if (envelope.j !== undefined) session.remoteJoined = envelope.j === 1
+        session.signals.next(envelope.s)
+      }
       return
     }
-    if (envelope.s !== undefined) this.answer(frame, envelope.s)
+    if (envelope.s !== undefined) this.answer(frame, envelope.s, envelope.j)
   }
 
-  private answer(offer: LocalFrame, firstSignal: unknown): void {
+  private answer(offer: LocalFrame, firstSignal: unknown, joined: 0 | 1 | undefined): void {
     const remote = offer.source
     if (this.sessions.size >= this.options.maxSessions) {
       this.replyTo(offer, { abort: 'busy' })
@@ -154,6 +165,7 @@ export class OverlaySignalling {
     if (this.channels.has(remote)) this.channels.close(remote)
     const session = this.openSession(remote, offer.conn)
     session.route = offer.path === null ? null : [...offer.path].reverse()
+    if (joined !== undefined) session.remoteJoined = joined === 1
     session.signals.next(firstSignal)
     session.subscription.add(
       this.transport.accept(remote, this.portFor(session)).subscribe({
@@ -164,7 +176,9 @@ export class OverlaySignalling {
   }
 
   private openSession(remote: number, conn: number): Session {
-    const session: Session = { remote, conn, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription() }
+    const session: Session = {
+      remote, conn, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription(), remoteJoined: null, toldJoined: null,
+    }
     this.sessions.set(sessionKey(remote, conn), session)
     session.subscription.add(
       timer(this.options.connectTimeoutMs, this.scheduler).subscribe(() => {
@@ -176,7 +190,13 @@ export class OverlaySignalling {
   }
 
   private portFor(session: Session): SignalPort {
-    return { signals$: session.signals.asObservable(), send: (signal) => this.sendTo(session, { s: signal }) }
+    return {
+      signals$: session.signals.asObservable(),
+      send: (signal) => {
+        session.toldJoined = this.options.joined()
+        this.sendTo(session, { s: signal, j: session.toldJoined ? 1 : 0 })
+      },
+    }
   }
 
   /** Along the session's known route, else routed by id and traced (so the answer can come back the same way). */
@@ -190,9 +210,15 @@ export class OverlaySignalling {
     this.router.reply(frame, { type: FrameType.Signal, conn: frame.conn, seq: 0, payload: encode(envelope) })
   }
 
+  /**
+   * The new channel joins the ChannelSet. When both ends told their ring
+   * state in their signals and ours has not changed since, it is introduced:
+   * no Hello needed on it (two frames fewer per channel).
+   */
   private adopt(session: Session, channel: Channel, initiator: number): void {
     this.endSession(session)
-    this.channels.add(channel, initiator)
+    const introduced = session.remoteJoined !== null && session.toldJoined === this.options.joined()
+    this.channels.add(channel, initiator, introduced ? { remoteJoined: session.remoteJoined! } : undefined)
     this.settle(session.remote, () => new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
   }
 
@@ -228,6 +254,7 @@ function parseEnvelope(payload: Uint8Array): Envelope | null {
     const envelope = value as Envelope
     if (envelope.gone !== undefined && !isIdString(envelope.gone)) return null
     if (envelope.abort !== undefined && !['glare', 'unreachable', 'busy'].includes(envelope.abort)) return null
+    if (envelope.j !== undefined && envelope.j !== 0 && envelope.j !== 1) return null
     return envelope
   } catch {
     return null

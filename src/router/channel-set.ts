@@ -6,6 +6,13 @@ export interface PeerEvent {
   type: 'up' | 'down'
   /** The remote peer's id (the explorer formats it as 12 hex for its users). */
   peer: number
+  /** For 'up': the set-up already told both ends what a Hello would (overlay signalling carries it): none is needed. */
+  introduced?: boolean
+}
+
+/** What the handshake of a channel already exchanged (see OverlaySignalling): the remote's ring state, and ours told to it. */
+export interface Introduction {
+  remoteJoined: boolean
 }
 
 /** Where a peer's inbound frames go, one call per frame (the router). */
@@ -96,9 +103,11 @@ export class ChannelSet {
   /**
    * Adopts a freshly opened channel. If one to the same remote exists, the
    * one opened by the lower id wins on both ends, so both close the same one.
-   * Returns whether the new channel was kept.
+   * Returns whether the new channel was kept. With an `introduction` the
+   * remote's ring state is known already: it is routable at once if joined,
+   * and the 'up' event says no Hello is needed.
    */
-  add(channel: Channel, initiator: number): boolean {
+  add(channel: Channel, initiator: number, introduction?: Introduction): boolean {
     const remote = channel.remoteId
     const existing = this.entries.get(remote)
     if (existing) {
@@ -118,7 +127,8 @@ export class ChannelSet {
       return false
     }
     entry.subscription = subscription
-    this.events.next({ type: 'up', peer: remote })
+    if (introduction?.remoteJoined) this.setRoutable(remote, true)
+    this.events.next({ type: 'up', peer: remote, introduced: introduction !== undefined })
     return this.entries.get(remote) === entry
   }
 
