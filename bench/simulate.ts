@@ -8,6 +8,9 @@
  *   npm run simulate -- --peers N --churn-median-minutes M --lifetime exp|pareto --duration-minutes D [--lookup-rate R] [--json]
  * After convergence, peers leave without warning when their session (median M)
  * ends and new ones join, for D virtual minutes, while lookups run.
+ *
+ * Both modes take the ring's timing: --stabilize-ms, --fix-fingers-ms,
+ * --rpc-timeout-ms, --failure-detection-ms, --latency-ms, --ring-check-ms.
  */
 import { createTestnet } from '../src/testnet'
 import { runChurnCommand } from './churn/command'
@@ -32,15 +35,22 @@ async function main() {
   if (!(peers >= 2 && Number.isInteger(peers))) throw new Error('--peers must be an integer ≥ 2')
   if (!(fail >= 0 && fail < 1)) throw new Error('--fail must be in [0, 1)')
 
+  // Rounds are counted in stabilize periods.
+  const stabilizeMs = (args['stabilize-ms'] as number) ?? 1000
   const started = Date.now()
   const net = createTestnet(peers, {
     seed,
     maxFingers: args['max-fingers'] as number | undefined,
     successors: args.successors as number | undefined,
+    stabilizeMs,
+    fixFingersMs: args['fix-fingers-ms'] as number | undefined,
+    rpcTimeoutMs: args['rpc-timeout-ms'] as number | undefined,
+    failureDetectionMs: args['failure-detection-ms'] as number | undefined,
+    latencyMs: args['latency-ms'] as number | undefined,
+    ringCheckMs: args['ring-check-ms'] as number | undefined,
     // Every size joins within the same 10 s: at 16,384 that is 1,600 joins a second.
     joinWindowMs: ((args['join-window-s'] as number) ?? 10) * 1000,
   })
-  const stabilizeMs = 1000
   const rounds = net.converge(maxRounds * stabilizeMs)
 
   let failed = 0
