@@ -74,7 +74,7 @@ export class Router {
     this.self = view().self
     channels.onInbound((from, bytes) => this.receive(from, bytes))
     // A channel that went away takes its strikes with it.
-    this.subscription = (channels.events$.pipe(filter((event) => event.type === 'down')).subscribe((event) => this.strikes.delete(event.peer)))
+    this.subscription = channels.events$.pipe(filter((event) => event.type === 'down')).subscribe((event) => this.strikes.delete(event.peer))
   }
 
   /**
@@ -86,9 +86,8 @@ export class Router {
   private receive(from: number, bytes: Uint8Array): void {
     const inspected = inspectInbound(bytes)
     if (!inspected.ok) return this.malformed(from, inspected.reason)
-    let result: LocalFrame | boolean
     try {
-      result = this.route(inspected.frame, from, bytes)
+      const result = this.route(inspected.frame, from, bytes)
       if (typeof result === 'object') this.dispatch(result)
     } catch {
       this.drop('ERROR')
