@@ -4,6 +4,7 @@ import { ExplorerError, isExplorerError } from '../../src/errors'
 import { withTimeout } from '../../src/operators'
 import { RingMessage, RingOp } from '../../src/ring/messages'
 import { RpcTable } from '../../src/ring/rpc'
+import { createTestnet } from '../../src/testnet'
 import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
 import type { Channel } from '../../src/transport/types'
 import { ScriptedPeer, TIMING, bootstrapChannel, rendezvous, tapRing, world } from './helpers'
@@ -249,6 +250,37 @@ describe('RingNode timers in virtual time', () => {
     expect(after.slice(-4)).toEqual(new Array(4).fill(8 * TIMING.fixFingersMs))
     a.close()
     b.close()
+  })
+
+  it('ring-position checks back off while they confirm our position (8 → 64 rounds), and come back every 8 rounds after a change', () => {
+    // Six peers: fix-fingers answers every row from the successor list, so the only lookups through a neighbour are these checks.
+    const net = createTestnet(6, { seed: 5, ...TIMING })
+    expect(net.converge()).toBeGreaterThanOrEqual(0)
+    const nodes = [...net.nodes.values()]
+    const watched = nodes[0]
+    const checks: number[] = []
+    const lookup = watched.lookup$.bind(watched)
+    jest.spyOn(watched, 'lookup$').mockImplementation((key, through) => {
+      if (through !== undefined) checks.push(net.scheduler.now())
+      return lookup(key, through)
+    })
+    const roundsBetween = (times: number[]) => times.slice(1).map((t, i) => Math.round((t - times[i]) / TIMING.stabilizeMs))
+    net.scheduler.advanceBy(300 * TIMING.stabilizeMs)
+    const settled = roundsBetween(checks)
+    expect(settled.every((gap, i) => i === 0 || gap >= settled[i - 1])).toBe(true)
+    expect(settled.slice(-2)).toEqual([64, 64])
+
+    // Its successor crashes: the list changes, and the next check comes within 8 rounds (plus the 1 s
+    // it takes to notice the crash, and up to a round to the next stabilize), not 64; the back-off starts again at 8.
+    const crashedAt = net.scheduler.now()
+    const before = checks.length
+    net.crash([watched.successor])
+    net.scheduler.advanceBy(40 * TIMING.stabilizeMs)
+    const after = checks.slice(before)
+    expect(after.length).toBeGreaterThanOrEqual(2)
+    expect(after[0] - crashedAt).toBeLessThanOrEqual(11 * TIMING.stabilizeMs)
+    expect(roundsBetween(after)[0]).toBeLessThanOrEqual(16)
+    net.close()
   })
 
   it('after close() of both peers nothing is left pending and no channel is open', () => {

@@ -48,6 +48,9 @@ const FIX_FINGERS_MAX_BACKOFF = 8
 /** Rounds between asking the ring who our successor is (every round while we have no predecessor). */
 const SELF_CHECK_EVERY = 8
 
+/** While those checks keep confirming our position, their interval doubles up to this many rounds. */
+const SELF_CHECK_MAX_EVERY = 64
+
 /**
  * One peer of the Chord ring, transport-agnostic: it sees Channels, a
  * Transport to open more, and a scheduler for its timers.
@@ -81,6 +84,10 @@ export class RingNode {
   private fingerBackoff = 1
   private fingerSkip = 0
   private fingerPassChanged = true
+  private selfCheckEvery = SELF_CHECK_EVERY
+  private nextSelfCheck = SELF_CHECK_EVERY
+  /** The checks alternate between our own id and the key right after it. */
+  private selfCheckOwnId = false
   private predecessorHeardAt = 0
   /** When we last hinted each neighbour about its stale successor. */
   private readonly hinted = new Map<number, number>()
@@ -130,7 +137,10 @@ export class RingNode {
   set successors(list: number[]) {
     const before = this.successorIds
     this.successorIds = list
-    if (list.length !== before.length || list.some((id, i) => id !== before[i])) this.resetFingerBackoff()
+    if (list.length !== before.length || list.some((id, i) => id !== before[i])) {
+      this.resetFingerBackoff()
+      this.resetSelfCheck()
+    }
   }
 
   get successor(): number {
@@ -272,9 +282,13 @@ export class RingNode {
   stabilize(): void {
     if (!this.joined || this.stabilizing) return
     this.checkPredecessor()
-        this.rounds++
+    this.rounds++
     if (this.predecessor === null) this.checkRingPosition(this.id)
-    else if (this.rounds % SELF_CHECK_EVERY === 0) this.checkRingPosition((this.rounds / SELF_CHECK_EVERY) % 2 ? this.id : (this.id + 1) % RING_SIZE)
+    else if (this.rounds >= this.nextSelfCheck) {
+      this.nextSelfCheck = this.rounds + this.selfCheckEvery
+      this.selfCheckOwnId = !this.selfCheckOwnId
+      this.checkRingPosition(this.selfCheckOwnId ? this.id : (this.id + 1) % RING_SIZE)
+    }
     const closer = this.closestRoutableAfterSelf()
     if (closer !== null && (this.successors.length === 0 || betweenOpen(closer, this.id, this.successors[0]))) {
       // A peer we already talk to sits between us and our successor: it is the better successor.
@@ -349,6 +363,18 @@ export class RingNode {
         error: () => (this.fingerPassChanged = true),
       }),
     )
+  }
+
+  /** Ring-position checks every SELF_CHECK_EVERY rounds again (never later than already due: frequent changes must not postpone them). */
+  private resetSelfCheck(): void {
+    this.selfCheckEvery = SELF_CHECK_EVERY
+    this.nextSelfCheck = Math.min(this.nextSelfCheck, this.rounds + SELF_CHECK_EVERY)
+  }
+
+  /** A check that found us where we thought we were: the next one can wait twice as long. */
+  private selfCheckConfirmed(): void {
+    this.selfCheckEvery = Math.min(this.selfCheckEvery * 2, SELF_CHECK_MAX_EVERY)
+    this.nextSelfCheck = this.rounds + this.selfCheckEvery
   }
 
   private resetFingerBackoff(): void {
@@ -465,12 +491,20 @@ export class RingNode {
    *   picked a far successor, stabilize walks back one peer a round, while the
    *   lookup's step-back walk does it in one go.
    * A closer answer than our successor is adopted; the owner is notified.
+   * While the answers confirm our position (we own our id, our successor owns
+   * the key after it) the checks back off, up to every SELF_CHECK_MAX_EVERY
+   * rounds; any other answer, a failed check or a changed successor list
+   * brings them back to every SELF_CHECK_EVERY rounds.
    */
   private checkRingPosition(key: number): void {
     const neighbours = this.channels.routing.list().filter((id) => id !== this.successors[0])
     if (neighbours.length === 0) return
     const through = neighbours[Math.floor(this.random() * neighbours.length)]
     const check$ = this.lookup$(key, through).pipe(
+      tap({
+        next: ({ owner }) => (owner === (key === this.id ? this.id : this.successors[0]) ? this.selfCheckConfirmed() : this.resetSelfCheck()),
+        error: () => this.resetSelfCheck(),
+      }),
       filter(({ owner }) => owner !== this.id),
       switchMap(({ owner, route }) => concat(this.signalling.ensureChannel$(owner, route), of(owner))),
       filter((owner): owner is number => typeof owner === 'number'),
