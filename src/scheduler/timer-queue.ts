@@ -37,6 +37,8 @@ export class TimerQueue<A> {
   private live = 0
   private dead = 0
   private readonly free: TimerEntry<A>[] = []
+  /** The bucket of the entry `peek` last returned: `pop` takes from it without looking it up again. */
+  private top: Bucket<A> | null = null
 
   /** Live (not cancelled) entries. */
   get size(): number {
@@ -81,7 +83,10 @@ export class TimerQueue<A> {
       const entries = bucket.entries
       while (bucket.head < entries.length) {
         const entry = entries[bucket.head]
-        if (entry.action !== null) return entry
+        if (entry.action !== null) {
+          this.top = bucket
+          return entry
+        }
         // A cancelled entry: skip it for good.
         bucket.head++
         this.dead--
@@ -96,7 +101,7 @@ export class TimerQueue<A> {
   pop(): TimerEntry<A> | undefined {
     const top = this.peek()
     if (top === undefined) return undefined
-    this.buckets.get(top.time)!.head++
+    this.top!.head++
     this.live--
     return top
   }
