@@ -24,7 +24,7 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxFingers?: number
   /** Successor list length r (default 16 ≥ log2 of 65,536 peers). */
   successors?: number
-  /** Direct channels kept at most; the least recently used ones we do not need go first. */
+  /** Direct channels kept at most; the least recently used ones we do not need go first. Default 256: the peers after the widest gaps are other peers' fingers that often (docs/architecture.md). */
   maxChannels?: number
   /** Channel set-ups in progress at most (ours and others'): bounds what strangers can make us hold. */
   maxSignalSessions?: number
@@ -35,7 +35,7 @@ export interface RingOptions extends Partial<RingTimingOptions> {
 export const RING_DEFAULTS = {
   maxFingers: 16,
   successors: 16,
-  maxChannels: 64,
+  maxChannels: 256,
   maxSignalSessions: 64,
   stabilizeMs: 1000,
   fixFingersMs: 1000,
