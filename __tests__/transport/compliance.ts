@@ -1,7 +1,7 @@
 import { NEVER, Subject, concat, lastValueFrom, of, toArray, type Observable } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../../src/errors'
 import { MAX_FRAME_BYTES, type Channel, type SignalPort } from '../../src/transport/types'
-import { Recorder, Scope, dial, openPair, patternFrame, sameBytes, tick, waitFor, type TransportHarness } from './harness'
+import { Recorder, Scope, SignalWire, dial, openPair, patternFrame, sameBytes, tick, waitFor, type TransportHarness } from './harness'
 
 export type { TransportHarness } from './harness'
 
@@ -40,6 +40,22 @@ export function describeTransportCompliance(name: string, makeHarness: () => Pro
       expect(far.remoteId).toBe(h.idA)
       expect(near.isOpen).toBe(true)
       expect(far.isOpen).toBe(true)
+    })
+
+    it('an open offer (remote unknown at connect) opens to whoever accepts it; the channel names that peer', async () => {
+      const wire = new SignalWire(h.b, h.idA, scope)
+      // The signalling names the remote once the answer is in (the overlay: from the owner's Found).
+      let answered = false
+      scope.add(wire.toConnector.subscribe(() => (answered = true)))
+      const port: SignalPort = { ...wire.connectorPort, remote: () => (answered ? h.idB : null) }
+      const near = scope.track(await lastValueFrom(h.a.connect(null, port)))
+      const far = await waitFor(() => wire.accepted[0], () => wire.acceptError)
+      expect(near.remoteId).toBe(h.idB)
+      expect(far.remoteId).toBe(h.idA)
+      const atFar = new Recorder(far, scope)
+      near.send(patternFrame(1, 0, 100))
+      await atFar.count(1)
+      expect(sameBytes(atFar.frames[0], patternFrame(1, 0, 100))).toBe(true)
     })
 
     it('carries 1,000 frames each way, byte-exact and in order (1 byte to MAX_FRAME_BYTES)', async () => {

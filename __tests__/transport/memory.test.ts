@@ -253,6 +253,21 @@ describe('MemoryNetwork (virtual time)', () => {
     expect(isExplorerError(wrong, 'SIGNAL_FAILED')).toBe(true)
   })
 
+  it('an open offer is answered by any live peer but its sender, once', () => {
+    const net = network()
+    const a = net.transport(1)
+    const b = net.transport(2)
+    const c = net.transport(3)
+    const offers: unknown[] = []
+    scope.add(a.connect(null, { signals$: NEVER, send: (s) => offers.push(s) }).subscribe())
+    const portWith = (signal$: Observable<unknown>): SignalPort => ({ signals$: signal$, send: () => {} })
+    const failsWith = (o: Observable<Channel>) => isExplorerError(errorOf(o, scope), 'SIGNAL_FAILED')
+    expect(failsWith(a.accept(1, portWith(concat(of(offers[0]), NEVER))))).toBe(true) // not to itself
+    expect(failsWith(c.accept(2, portWith(concat(of(offers[0]), NEVER))))).toBe(true) // still only from 1
+    expect(failsWith(c.accept(1, portWith(concat(of(offers[0]), NEVER))))).toBe(false)
+    expect(failsWith(b.accept(1, portWith(concat(of(offers[0]), NEVER))))).toBe(true) // taken by 3 already
+  })
+
   it('validates its options with BAD_OPTIONS', () => {
     for (const bad of [{ lossRate: 2 }, { lossRate: -0.1 }, { latencyMs: -1 }, { lowWaterMark: -1 }, { failureDetectionMs: NaN }]) {
       let error: unknown

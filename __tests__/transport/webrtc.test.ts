@@ -225,6 +225,20 @@ describe('WebRTC transport', () => {
     expect(t.livePeers).toBe(0)
   })
 
+  it('an open offer that opens while nobody named the answering peer fails SIGNAL_FAILED and frees its peer', async () => {
+    const a = transport()
+    const b = transport()
+    const toA = new Subject<unknown>()
+    const toB = new Subject<unknown>()
+    // The port never learns who answered (remote() stays null).
+    const failed = errorOf(a.connect(null, { signals$: toA, send: (s) => toB.next(s), remote: () => null }))
+    scope.add(b.accept(1, { signals$: toB, send: (s) => toA.next(s) }).subscribe({ next: (ch) => scope.track(ch), error: () => undefined }))
+    const error = await failed
+    expect(isExplorerError(error, 'SIGNAL_FAILED')).toBe(true)
+    expect((error as Error).message).toMatch(/nobody named/)
+    expect(a.livePeers).toBe(0)
+  })
+
   it('aborting connect and accept mid-handshake closes every RTCPeerConnection created', async () => {
     const spy = spyWrtc()
     const a = transport({}, spy.impl)

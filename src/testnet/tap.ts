@@ -12,7 +12,7 @@ export type FrameTap = (from: number, to: number, frame: Uint8Array) => void
 export function tappedTransport(inner: Transport, self: number, tap: FrameTap): Transport {
   const wrap = map((channel: Channel): Channel => new TappedChannel(channel, self, tap))
   return {
-    connect: (remoteId: number, port: SignalPort): Observable<Channel> => inner.connect(remoteId, port).pipe(wrap),
+    connect: (remoteId: number | null, port: SignalPort): Observable<Channel> => inner.connect(remoteId, port).pipe(wrap),
     accept: (remoteId: number, port: SignalPort): Observable<Channel> => inner.accept(remoteId, port).pipe(wrap),
   }
 }

@@ -37,6 +37,12 @@ export const MAX_FRAME_BYTES = 16 * 1024
 export interface SignalPort {
   readonly signals$: Observable<unknown>
   send(signal: unknown): void
+  /**
+   * For an open offer (connect with remoteId null): the peer that answered,
+   * once the signalling knows it (null before). A transport whose handshake
+   * cannot tell who answered (WebRTC) names its channel's remote from this.
+   */
+  remote?(): number | null
 }
 
 /**
@@ -46,8 +52,14 @@ export interface SignalPort {
  * unsubscribing before it emitted aborts the attempt and frees everything.
  */
 export interface Transport {
-  /** Start a channel to remoteId as the initiator; signals travel over port. */
-  connect(remoteId: number, port: SignalPort): Observable<Channel>
+  /**
+   * Start a channel to remoteId as the initiator; signals travel over port.
+   * With remoteId null the offer is open: whichever peer accepts it is the
+   * remote (the overlay sends an offer inside a lookup, before it knows the
+   * owner). The handshake fails with SIGNAL_FAILED if it opens and nobody
+   * named that peer (`port.remote()`).
+   */
+  connect(remoteId: number | null, port: SignalPort): Observable<Channel>
   /** Answer a remote's attempt; port.signals$ replays the signal that announced it. */
   accept(remoteId: number, port: SignalPort): Observable<Channel>
 }

@@ -28,7 +28,8 @@ interface Peer {
 
 interface Offer {
   readonly from: number
-  readonly to: number
+  /** Null for an open offer: any live peer may answer it. */
+  readonly to: number | null
   /** The connector's end, once the accepter has made the pair. */
   end: MemoryChannel | null
 }
@@ -133,7 +134,7 @@ export class MemoryNetwork implements LinkModel, HandshakeRegistry {
     return this.peers.has(peerId)
   }
 
-  openOffer(from: number, to: number): number {
+  openOffer(from: number, to: number | null): number {
     const token = this.nextToken++
     this.offers.set(token, { from, to, end: null })
     return token
@@ -142,8 +143,8 @@ export class MemoryNetwork implements LinkModel, HandshakeRegistry {
   answerOffer(token: number, from: number, to: number): MemoryChannel {
     const offer = this.offers.get(token)
     if (offer === undefined || offer.end !== null) throw signalFailed(`no pending memory offer with token ${token}`)
-    if (offer.from !== from || offer.to !== to) {
-      throw signalFailed(`memory offer ${token} is from ${offer.from} to ${offer.to}, not from ${from} to ${to}`)
+    if (offer.from !== from || (offer.to !== null && offer.to !== to) || from === to) {
+      throw signalFailed(`memory offer ${token} is from ${offer.from} to ${offer.to ?? 'anyone'}, not from ${from} to ${to}`)
     }
     const connector = this.peers.get(from)
     const accepter = this.peers.get(to)

@@ -7,8 +7,8 @@ import { parseMemorySignal, signalFailed, type MemorySignal } from './signals'
 /** The network's side of a handshake: where offers are registered and pairs are made. */
 export interface HandshakeRegistry {
   isLive(peerId: number): boolean
-  /** Registers an offer from → to; returns its token. */
-  openOffer(from: number, to: number): number
+  /** Registers an offer from → to (null: whoever answers it); returns its token. */
+  openOffer(from: number, to: number | null): number
   /** Makes the channel pair for an offer, returns the accepter's end; throws SIGNAL_FAILED if stale or forged. */
   answerOffer(token: number, from: number, to: number): MemoryChannel
   /** The connector's end, once answered; throws SIGNAL_FAILED if none. */
@@ -24,7 +24,7 @@ export class MemoryTransport implements Transport {
     private readonly registry: HandshakeRegistry,
   ) {}
 
-  connect(remoteId: number, port: SignalPort): Observable<Channel> {
+  connect(remoteId: number | null, port: SignalPort): Observable<Channel> {
     return new Observable<Channel>((subscriber) => {
       if (!this.registry.isLive(this.id)) {
         subscriber.error(signalFailed(`peer ${this.id} has crashed`))

@@ -18,7 +18,8 @@ import { rejectSignal, type Role } from './signal-shape'
  */
 export function handshake$(
   role: Role,
-  remoteId: number,
+  /** Null for an open offer: the port names the remote (see Transport.connect). */
+  remoteId: number | null,
   port: SignalPort,
   options: ResolvedOptions,
   live: LivePeers,
@@ -44,7 +45,7 @@ export function handshake$(
     live.add(peer)
     let handedOver = false
     const fail = (why: string, cause?: unknown): void => {
-      if (!handedOver) subscriber.error(failure(`handshake with ${remoteId} failed: ${why}`, cause))
+      if (!handedOver) subscriber.error(failure(`handshake with ${remoteId ?? 'an open offer'} failed: ${why}`, cause))
     }
 
     // Frames can arrive between the data channel's 'open' and simple-peer's
@@ -71,13 +72,15 @@ export function handshake$(
     peer.on('close', onClose)
     peer.once('connect', () => {
       if (subscriber.closed || dataChannel === null) return
+      const remote = remoteId ?? port.remote?.() ?? null
+      if (remote === null) return fail('opened, but nobody named the peer that answered the open offer')
       handedOver = true
       // The port only serves the handshake; late candidates are not needed.
       peer.off('signal', onSignal)
       peer.off('error', onError)
       peer.off('close', onClose)
       const { highWaterMark, lowWaterMark, drainPollMs } = options
-      subscriber.next(new WebRtcChannel(dataChannel, remoteId, outlet, highWaterMark, lowWaterMark, drainPollMs, peer, live))
+      subscriber.next(new WebRtcChannel(dataChannel, remote, outlet, highWaterMark, lowWaterMark, drainPollMs, peer, live))
       subscriber.complete()
     })
 

@@ -18,7 +18,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions = {}): Web
   const resolved = resolveOptions(options)
   const live = new LivePeers()
   return {
-    connect: (remoteId: number, port: SignalPort): Observable<Channel> =>
+    connect: (remoteId: number | null, port: SignalPort): Observable<Channel> =>
       handshake$('connector', remoteId, port, resolved, live),
     accept: (remoteId: number, port: SignalPort): Observable<Channel> =>
       handshake$('accepter', remoteId, port, resolved, live),
