@@ -7,9 +7,15 @@ const MAX = RING_SIZE - 1
 const idArb = fc.oneof(fc.integer({ min: 0, max: MAX }), fc.constantFrom(0, 1, MAX, 2 ** 32 - 1, 2 ** 32))
 const idsArb = fc.array(idArb, { maxLength: MAX_LISTED_SUCCESSORS })
 
+const signalArb = fc.uint8Array({ minLength: 1, maxLength: 300 })
+
 const messageArb: fc.Arbitrary<RingMessage> = fc.oneof(
   fc.constant<RingMessage>({ op: RingOp.FindSuccessor }),
+  fc.record({ op: fc.constant(RingOp.FindSuccessor as const), offer: fc.record({ session: fc.integer({ min: 0, max: 2 ** 32 - 1 }), envelope: signalArb }) }),
   fc.record({ op: fc.constant(RingOp.Found as const), hops: fc.integer({ min: 0, max: 255 }), predecessor: fc.option(idArb), successors: idsArb, path: idsArb }),
+  fc.record({
+    op: fc.constant(RingOp.Found as const), hops: fc.integer({ min: 0, max: 255 }), predecessor: fc.option(idArb), successors: idsArb, path: idsArb, answer: signalArb,
+  }),
   fc.constant<RingMessage>({ op: RingOp.GetState }),
   fc.record({ op: fc.constant(RingOp.State as const), predecessor: fc.option(idArb), successors: idsArb }),
   fc.constant<RingMessage>({ op: RingOp.Notify }),
@@ -34,6 +40,8 @@ function expectBadFrame(bytes: Uint8Array, reason?: RegExp): void {
 describe('ring messages: round trips for every op', () => {
   const cases: [string, RingMessage][] = [
     ['FindSuccessor', { op: RingOp.FindSuccessor }],
+    ['FindSuccessor carrying an offer', { op: RingOp.FindSuccessor, offer: { session: 2 ** 32 - 1, envelope: new TextEncoder().encode('{"s":{"mem":"offer","token":7},"j":1}') } }],
+    ['Found carrying an answer', { op: RingOp.Found, hops: 3, predecessor: 9, successors: [10], path: [1, 2], answer: Uint8Array.of(123, 125) }],
     ['Found (all fields)', { op: RingOp.Found, hops: 7, predecessor: MAX, successors: [0, 1, MAX], path: [0x0123456789ab, 5] }],
     ['Found (no predecessor, empty lists)', { op: RingOp.Found, hops: 0, predecessor: null, successors: [], path: [] }],
     ['Found (255 hops)', { op: RingOp.Found, hops: 255, predecessor: 0, successors: [2 ** 47], path: [] }],
@@ -112,6 +120,8 @@ describe('ring messages: malformed input is BAD_FRAME', () => {
     ['State without its list', [RingOp.State, 0], /truncated/],
     ['State list shorter than its count', [RingOp.State, 0, 2, 0, 0, 0, 0, 0, 1], /inside an id/],
     ['Found without its path', [RingOp.Found, 1, 0, 0], /truncated/],
+    ['FindSuccessor cut inside its offer session', [RingOp.FindSuccessor, 0, 0, 1], /inside a u32/],
+    ['FindSuccessor offer without a signal', [RingOp.FindSuccessor, 0, 0, 0, 1], /without a signal/],
   ]
   it.each(cases)('%s', (_name, bytes, reason) => {
     expectBadFrame(Uint8Array.from(bytes), reason)

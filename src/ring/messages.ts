@@ -7,9 +7,9 @@ import { bytesToId, writeId } from '../ids'
  * Request and reply share the frame's `conn` field as correlation id.
  */
 export enum RingOp {
-  /** Routed (traced) to the owner of the frame's dest key; answered back along the path. */
+  /** Routed (traced) to the owner of the frame's dest key; answered back along the path. May carry an open channel offer for the owner. */
   FindSuccessor = 1,
-  /** The owner's answer: itself, its predecessor and successors, the hops the request took and its path (a route to the owner). */
+  /** The owner's answer: itself, its predecessor and successors, the hops the request took and its path (a route to the owner); and its answer to the offer, if it took it. */
   Found = 2,
   /** Stabilize: ask a successor for its predecessor and successor list. */
   GetState = 3,
@@ -22,9 +22,18 @@ export enum RingOp {
   Hint = 7,
 }
 
+/**
+ * A channel offer riding on a lookup (see OverlaySignalling.openOffer$): the
+ * asker's signalling session and its first Signal envelope, opaque here.
+ */
+export interface CarriedOffer {
+  session: number
+  envelope: Uint8Array
+}
+
 export type RingMessage =
-  | { op: RingOp.FindSuccessor }
-  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: number[]; path: number[] }
+  | { op: RingOp.FindSuccessor; offer?: CarriedOffer }
+  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: number[]; path: number[]; answer?: Uint8Array }
   | { op: RingOp.GetState }
   | { op: RingOp.State; predecessor: number | null; successors: number[] }
   | { op: RingOp.Notify }
@@ -36,11 +45,19 @@ export const MAX_LISTED_SUCCESSORS = 64
 
 export function encodeRingMessage(message: RingMessage): Uint8Array {
   switch (message.op) {
-    case RingOp.Found:
-      return withIds(withIds(withOptionalId([message.op, message.hops], message.predecessor), message.successors), message.path)
+    case RingOp.Found: {
+      const found = withIds(withIds(withOptionalId([message.op, message.hops], message.predecessor), message.successors), message.path)
+      return message.answer === undefined ? found : concatBytes(found, message.answer)
+    }
+    case RingOp.FindSuccessor: {
+      if (message.offer === undefined) return Uint8Array.of(message.op)
+      const head = new Uint8Array(5)
+      head[0] = message.op
+      new DataView(head.buffer).setUint32(1, message.offer.session)
+      return concatBytes(head, message.offer.envelope)
+    }
     case RingOp.State:
       return withIds(withOptionalId([message.op], message.predecessor), message.successors)
-    case RingOp.FindSuccessor:
     case RingOp.GetState:
     case RingOp.Notify:
       return Uint8Array.of(message.op)
@@ -59,12 +76,16 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
     case RingOp.Found: {
       const hops = reader.u8()
       message = { op, hops, predecessor: reader.optionalId(), successors: reader.ids(), path: reader.ids() }
+      if (reader.remaining > 0) message.answer = reader.rest()
       break
     }
+    case RingOp.FindSuccessor:
+      message = reader.remaining === 0 ? { op } : { op, offer: { session: reader.u32(), envelope: reader.rest() } }
+      if (message.offer?.envelope.length === 0) throw bad('carried offer without a signal')
+      break
     case RingOp.State:
       message = { op, predecessor: reader.optionalId(), successors: reader.ids() }
       break
-    case RingOp.FindSuccessor:
     case RingOp.GetState:
     case RingOp.Notify:
       message = { op }
@@ -83,6 +104,13 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
   }
   reader.end()
   return message
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(a.length + b.length)
+  bytes.set(a)
+  bytes.set(b, a.length)
+  return bytes
 }
 
 function withOptionalId(head: number[], id: number | null): Uint8Array {
@@ -105,6 +133,24 @@ function withIds(head: Uint8Array, ids: number[]): Uint8Array {
 class Reader {
   private offset = 0
   constructor(private readonly bytes: Uint8Array) {}
+
+  get remaining(): number {
+    return this.bytes.length - this.offset
+  }
+
+  /** Everything left (a copy: the frame's buffer is not ours to keep). */
+  rest(): Uint8Array {
+    const rest = this.bytes.slice(this.offset)
+    this.offset = this.bytes.length
+    return rest
+  }
+
+  u32(): number {
+    if (this.offset + 4 > this.bytes.length) throw bad('ring message truncated inside a u32')
+    const value = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.offset, 4).getUint32(0)
+    this.offset += 4
+    return value
+  }
 
   u8(): number {
     if (this.offset >= this.bytes.length) throw bad('ring message truncated')

@@ -1,5 +1,5 @@
 import {
-  EMPTY, Observable, SchedulerLike, Subject, Subscription, asyncScheduler, catchError, concat, defer, filter, from,
+  EMPTY, Observable, SchedulerLike, Subject, Subscription, asyncScheduler, catchError, concat, defer, filter, finalize, from,
   map, mergeMap, of, retry, switchMap, take, tap, throwError, timer,
 } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../errors'
@@ -11,7 +11,7 @@ import type { RoutingView } from '../router/routing-table'
 import type { Channel } from '../transport/types'
 import { FrameType } from '../wire/frame'
 import { FingerTable, FingerUpdate, estimateRingSize } from './finger-table'
-import { RingMessage, RingOp, decodeRingMessage, encodeRingMessage } from './messages'
+import { CarriedOffer, RingMessage, RingOp, decodeRingMessage, encodeRingMessage } from './messages'
 import { RING_DEFAULTS, RingOptions, RingTimingOptions } from './options'
 import { OverlaySignalling } from './overlay-signalling'
 import { RpcTable } from './rpc'
@@ -177,7 +177,7 @@ export class RingNode {
       this.channels.add(bootstrap, this.id)
       // Concurrent joins make the first answers stale (the owner we found may
       // itself be mid-join): retry the steps after the bootstrap a few times.
-      const attempt$ = defer(() => this.lookup$(this.id)).pipe(
+      const attempt$ = defer(() => this.lookupOpening$(this.id)).pipe(
         switchMap(({ owner, route }) => {
           if (owner === this.id) throw new ExplorerError('JOIN_FAILED', `id ${formatId(this.id)} is already in the ring`)
           return concat(this.signalling.ensureChannel$(owner, route), of(owner))
@@ -205,10 +205,33 @@ export class RingNode {
 
   /** The peer responsible for `key`, found by routing a request to it (starting at neighbour `through` if given). */
   lookup$(key: number, through?: number): Observable<LookupResult> {
+    return this.find$(key, through)
+  }
+
+  /**
+   * A lookup that also opens a channel to the owner: the transport's offer
+   * rides on the request and the owner's answer on its Found, so a new
+   * finger costs two traversals of the ring instead of four. When the owner
+   * declines (it has a channel to us already, say), the caller's
+   * `ensureChannel$` dials as usual.
+   */
+  private lookupOpening$(key: number): Observable<LookupResult> {
+    return this.signalling.openOffer$().pipe(
+      switchMap((offer) => {
+        if (offer === null) return this.find$(key)
+        return this.find$(key, undefined, offer).pipe(
+          tap(({ owner, route, answer }) => this.signalling.bindOffer(offer.session, owner, route, answer)),
+          finalize(() => this.signalling.dropOffer(offer.session)),
+        )
+      }),
+    )
+  }
+
+  private find$(key: number, through?: number, offer?: CarriedOffer): Observable<LookupResult & { answer?: Uint8Array }> {
     return this.rpc
       .call$(
         (conn) => {
-          const frame = { type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.FindSuccessor }) }
+          const frame = { type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.FindSuccessor, offer }) }
           return through === undefined ? this.router.send(frame, true) : this.router.sendThrough(through, frame, true)
         },
         this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `lookup of ${formatId(key)}`,
@@ -217,7 +240,8 @@ export class RingNode {
         map(({ frame, message }) => {
           const path = message.op === RingOp.Found ? message.path : []
           const route = frame.source === this.id ? [] : [...path.slice(1), frame.source]
-          return { owner: frame.source, hops: message.op === RingOp.Found ? message.hops : 0, route }
+          const found = message.op === RingOp.Found ? message : null
+          return { owner: frame.source, hops: found?.hops ?? 0, route, answer: found?.answer }
         }),
       )
   }
@@ -229,7 +253,7 @@ export class RingNode {
       const previous = this.fingerTable.get(row)
       const known = this.ownerFromSuccessorList(start)
       const owner$: Observable<{ owner: number; route: number[] | null }> =
-        known !== null ? of({ owner: known, route: null }) : previous !== undefined && this.channels.has(previous) ? this.confirmFinger$(start, previous) : this.lookup$(start)
+        known !== null ? of({ owner: known, route: null }) : previous !== undefined && this.channels.has(previous) ? this.confirmFinger$(start, previous) : this.lookupOpening$(start)
       return owner$.pipe(
         switchMap(({ owner, route }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner, route), of(owner)))),
         filter((owner): owner is number => typeof owner === 'number'),
@@ -255,7 +279,7 @@ export class RingNode {
       switchMap((state) =>
         state !== null && state.predecessor !== null && betweenRightInclusive(start, state.predecessor, finger)
           ? of({ owner: finger, route: null })
-          : this.lookup$(start),
+          : this.lookupOpening$(start),
       ),
     )
   }
@@ -585,13 +609,17 @@ export class RingNode {
       return
     }
     switch (message.op) {
-      case RingOp.FindSuccessor:
+      case RingOp.FindSuccessor: {
         if (!this.joined || frame.unreachable) return
-        this.router.reply(frame, {
-          type: FrameType.Ring, conn: frame.conn, seq: 0,
-          payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: this.predecessor, successors: this.successors, path: frame.path ?? [] }),
-        })
+        const found = (answer: Uint8Array | undefined) =>
+          this.router.reply(frame, {
+            type: FrameType.Ring, conn: frame.conn, seq: 0,
+            payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: this.predecessor, successors: this.successors, path: frame.path ?? [], answer }),
+          })
+        if (message.offer === undefined) found(undefined)
+        else this.signalling.acceptCarried(frame.source, frame.path === null ? null : [...frame.path].reverse(), message.offer, found)
         return
+      }
       case RingOp.Found:
       case RingOp.State:
         this.rpc.resolve(frame.conn, { frame, message })

@@ -20,7 +20,8 @@ interface Envelope {
 }
 
 interface Session {
-  remote: number
+  /** Null while an offer carried by a lookup waits for the owner's answer (see openOffer$). */
+  remote: number | null
   conn: number
   /** A source route to the remote: from a lookup, or the reverse of the path its signals came by; null to route by id. */
   route: number[] | null
@@ -30,6 +31,20 @@ interface Session {
   remoteJoined: boolean | null
   /** Our ring state as our last signal told it (null until we sent one). */
   toldJoined: boolean | null
+  /**
+   * Takes our first signal instead of a Signal frame, when it rides on a ring
+   * message (the asker's offer on its lookup, the owner's answer on its Found);
+   * called with null if the session ends before that. Null once used.
+   */
+  firstSignal: ((envelope: Envelope | null) => void) | null
+  /** Signals made before the session knew its remote (candidates after a carried offer), sent once it does. */
+  unsent: Envelope[]
+}
+
+/** A channel offer to ride on a lookup: the session it belongs to and its first Signal envelope. */
+export interface OpenOffer {
+  session: number
+  envelope: Uint8Array
 }
 
 export interface OverlaySignallingOptions {
@@ -50,6 +65,8 @@ const decoder = new TextDecoder()
  */
 export class OverlaySignalling {
   private readonly sessions = new Map<string, Session>()
+  /** Sessions of offers sent with a lookup, by conn, until the owner's answer names their remote. */
+  private readonly openOffers = new Map<number, Session>()
   private readonly pending = new Map<number, ReplaySubject<void>>()
   private readonly subscription: Subscription
   private nextConn: number
@@ -68,7 +85,7 @@ export class OverlaySignalling {
   }
 
   get sessionCount(): number {
-    return this.sessions.size
+    return this.sessions.size + this.openOffers.size
   }
 
   /**
@@ -85,22 +102,117 @@ export class OverlaySignalling {
       if (!done) {
         done = new ReplaySubject<void>(1)
         this.pending.set(remote, done)
-        this.initiate(remote, route !== null && route.length > 0 && this.channels.has(route[0]) ? route : null)
+        this.initiate(remote, this.usableRoute(route))
       }
       // The attempt has timers of its own; this one also covers a glare we lost and the winner never finishing.
       return done.pipe(withTimeout(this.options.connectTimeoutMs * 2, this.scheduler, () => new ExplorerError('SIGNAL_FAILED', `no channel to ${formatId(remote)}`)))
     })
   }
 
+  /**
+   * Starts a channel to the owner of a key before knowing who that is: the
+   * offer rides on the lookup (FindSuccessor), the owner answers on its Found
+   * (`acceptCarried`), and `bindOffer` names the remote. Two traversals of the
+   * ring instead of four (lookup, Found, offer, answer). Emits once the offer
+   * is made, or null when no session can be spared or the transport failed
+   * (a plain lookup then). Whatever becomes of the lookup, the caller ends
+   * with `bindOffer` or `dropOffer`.
+   */
+  openOffer$(): Observable<OpenOffer | null> {
+    return new Observable<OpenOffer | null>((subscriber) => {
+      if (this.sessionCount >= this.options.maxSessions) {
+        subscriber.next(null)
+        subscriber.complete()
+        return
+      }
+      this.nextConn = (this.nextConn + 1) >>> 0
+      const session = this.openSession(null, this.nextConn)
+      session.firstSignal = (envelope) => {
+        subscriber.next(envelope === null ? null : { session: session.conn, envelope: encode(envelope) })
+        subscriber.complete()
+      }
+      session.subscription.add(
+        this.transport.connect(null, this.portFor(session)).subscribe({
+          next: (channel) => this.adopt(session, channel, this.self),
+          error: () => this.endSession(session),
+        }),
+      )
+      // Unsubscribed before the offer was made: nobody will bind or drop it.
+      return () => {
+        if (session.firstSignal !== null) this.endSession(session)
+      }
+    })
+  }
+
+  /**
+   * The lookup that carried offer `conn` found `owner`. With its answer the
+   * session now belongs to the owner and `ensureChannel$(owner)` waits for it;
+   * without one (the owner declined, or is us) the offer is dropped.
+   */
+  bindOffer(conn: number, owner: number, route: number[], answer: Uint8Array | undefined): void {
+    const session = this.openOffers.get(conn)
+    if (session === undefined) return
+    const envelope = answer === undefined ? null : parseEnvelope(answer)
+    const usable = envelope !== null && envelope.s !== undefined && owner !== this.self
+    if (!usable || this.channels.has(owner) || this.pending.has(owner)) {
+      // The owner made its end for nothing: tell it to stop waiting (as a lost glare would).
+      if (usable) this.sendTo({ remote: owner, conn, route: this.usableRoute(route) }, { abort: 'glare' })
+      this.endSession(session)
+      return
+    }
+    this.openOffers.delete(conn)
+    session.remote = owner
+    session.route = this.usableRoute(route)
+    this.sessions.set(sessionKey(owner, conn), session)
+    this.pending.set(owner, new ReplaySubject<void>(1))
+    if (envelope.j !== undefined) session.remoteJoined = envelope.j === 1
+    session.signals.next(envelope.s)
+    for (const unsent of session.unsent.splice(0)) this.sendTo(session, unsent)
+  }
+
+  /** The lookup that carried offer `conn` failed or found nobody: forget the offer. (No-op once bound.) */
+  dropOffer(conn: number): void {
+    const session = this.openOffers.get(conn)
+    if (session !== undefined) this.endSession(session)
+  }
+
+  /**
+   * We own the key a lookup from `asker` carried an offer for: take it, unless
+   * we are the asker, already have (or are opening) a channel to it, or are
+   * full. `reply` sends the Found, exactly once: with our answer, or without
+   * one (declined or failed), and the asker then dials as usual.
+   */
+  acceptCarried(asker: number, route: number[] | null, offer: { session: number; envelope: Uint8Array }, reply: (answer: Uint8Array | undefined) => void): void {
+    const envelope = parseEnvelope(offer.envelope)
+    if (
+      envelope === null || envelope.s === undefined || asker === this.self || this.channels.has(asker) || this.pending.has(asker) ||
+      this.sessionCount >= this.options.maxSessions || this.sessions.has(sessionKey(asker, offer.session))
+    ) {
+      reply(undefined)
+      return
+    }
+    const session = this.openSession(asker, offer.session)
+    session.route = route
+    if (envelope.j !== undefined) session.remoteJoined = envelope.j === 1
+    session.firstSignal = (answer) => reply(answer === null ? undefined : encode(answer))
+    session.signals.next(envelope.s)
+    session.subscription.add(
+      this.transport.accept(asker, this.portFor(session)).subscribe({
+        next: (channel) => this.adopt(session, channel, asker),
+        error: () => this.endSession(session),
+      }),
+    )
+  }
+
   close(): void {
     this.subscription.unsubscribe()
-    for (const session of [...this.sessions.values()]) this.endSession(session)
+    for (const session of [...this.sessions.values(), ...this.openOffers.values()]) this.endSession(session)
     for (const done of this.pending.values()) done.error(new ExplorerError('CLOSED', 'the explorer closed'))
     this.pending.clear()
   }
 
   private initiate(remote: number, route: number[] | null): void {
-    if (this.sessions.size >= this.options.maxSessions) {
+    if (this.sessionCount >= this.options.maxSessions) {
       this.settle(remote, () => new ExplorerError('SIGNAL_FAILED', 'too many channel set-ups in progress'))
       return
     }
@@ -128,13 +240,15 @@ export class OverlaySignalling {
     }
     const remote = envelope.abort === 'unreachable' && envelope.gone !== undefined ? parseId(envelope.gone) : frame.source
     const session = this.sessions.get(sessionKey(remote, frame.conn))
+    // (A carried offer's session learns its remote from the Found, which its signals follow along the same path.)
+    if (!session && this.openOffers.has(frame.conn)) return
     if (session) {
       if (frame.path !== null) session.route = [...frame.path].reverse()
       if (envelope.abort) {
         this.endSession(session)
         if (envelope.abort !== 'glare') {
           const gone = envelope.abort === 'unreachable'
-          this.settle(session.remote, () => new ExplorerError(gone ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(session.remote)} ${gone ? 'does not exist' : 'is busy'}`))
+          this.settle(remote, () => new ExplorerError(gone ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(remote)} ${gone ? 'does not exist' : 'is busy'}`))
         }
         return
       }
@@ -149,7 +263,7 @@ export class OverlaySignalling {
 
   private answer(offer: LocalFrame, firstSignal: unknown, joined: 0 | 1 | undefined): void {
     const remote = offer.source
-    if (this.sessions.size >= this.options.maxSessions) {
+    if (this.sessionCount >= this.options.maxSessions) {
       this.replyTo(offer, { abort: 'busy' })
       return
     }
@@ -175,15 +289,18 @@ export class OverlaySignalling {
     )
   }
 
-  private openSession(remote: number, conn: number): Session {
+  private openSession(remote: number | null, conn: number): Session {
     const session: Session = {
       remote, conn, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription(), remoteJoined: null, toldJoined: null,
+      firstSignal: null, unsent: [],
     }
-    this.sessions.set(sessionKey(remote, conn), session)
+    if (remote === null) this.openOffers.set(conn, session)
+    else this.sessions.set(sessionKey(remote, conn), session)
     session.subscription.add(
       timer(this.options.connectTimeoutMs, this.scheduler).subscribe(() => {
         this.endSession(session)
-        this.settle(remote, () => new ExplorerError('SIGNAL_FAILED', `channel set-up with ${formatId(remote)} timed out`))
+        const remote = session.remote
+        if (remote !== null) this.settle(remote, () => new ExplorerError('SIGNAL_FAILED', `channel set-up with ${formatId(remote)} timed out`))
       }),
     )
     return session
@@ -194,13 +311,25 @@ export class OverlaySignalling {
       signals$: session.signals.asObservable(),
       send: (signal) => {
         session.toldJoined = this.options.joined()
-        this.sendTo(session, { s: signal, j: session.toldJoined ? 1 : 0 })
+        const envelope: Envelope = { s: signal, j: session.toldJoined ? 1 : 0 }
+        const first = session.firstSignal
+        session.firstSignal = null
+        if (first !== null) first(envelope)
+        else if (session.remote === null) session.unsent.push(envelope)
+        else this.sendTo(session, envelope)
       },
+      remote: () => session.remote,
     }
   }
 
+  /** A lookup's route when its first hop is still a neighbour, else null (route by id). */
+  private usableRoute(route: number[] | null): number[] | null {
+    return route !== null && route.length > 0 && this.channels.has(route[0]) ? route : null
+  }
+
   /** Along the session's known route, else routed by id and traced (so the answer can come back the same way). */
-  private sendTo(session: Session, envelope: Envelope): void {
+  private sendTo(session: { remote: number | null; conn: number; route: number[] | null }, envelope: Envelope): void {
+    if (session.remote === null) return
     const frame = { type: FrameType.Signal, dest: session.remote, conn: session.conn, seq: 0, payload: encode(envelope) }
     if (session.route !== null) this.router.sendAlong(session.route, frame)
     else this.router.send({ ...frame, flags: FrameFlag.Exact }, true)
@@ -219,7 +348,7 @@ export class OverlaySignalling {
     this.endSession(session)
     const introduced = session.remoteJoined !== null && session.toldJoined === this.options.joined()
     this.channels.add(channel, initiator, introduced ? { remoteJoined: session.remoteJoined! } : undefined)
-    this.settle(session.remote, () => new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
+    if (session.remote !== null) this.settle(session.remote, () => new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
   }
 
   /** Ends a pending ensureChannel$: success whenever a channel is open by now, whoever dialled. The error is built only on failure (a stack trace is costly). */
@@ -236,10 +365,18 @@ export class OverlaySignalling {
   }
 
   private endSession(session: Session): void {
-    if (this.sessions.get(sessionKey(session.remote, session.conn)) !== session) return
-    this.sessions.delete(sessionKey(session.remote, session.conn))
+    if (session.remote === null) {
+      if (this.openOffers.get(session.conn) !== session) return
+      this.openOffers.delete(session.conn)
+    } else {
+      if (this.sessions.get(sessionKey(session.remote, session.conn)) !== session) return
+      this.sessions.delete(sessionKey(session.remote, session.conn))
+    }
     session.subscription.unsubscribe()
     session.signals.complete()
+    const first = session.firstSignal
+    session.firstSignal = null
+    first?.(null)
   }
 }
 
