@@ -1,6 +1,7 @@
 import { NEVER, Subject, concat, lastValueFrom, of, toArray, type Observable } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../../src/errors'
 import { MAX_FRAME_BYTES, type Channel, type SignalPort } from '../../src/transport/types'
+import { allocBytes } from '../../src/wire/bytes'
 import { Recorder, Scope, SignalWire, dial, openPair, patternFrame, sameBytes, tick, waitFor, type TransportHarness } from './harness'
 
 export type { TransportHarness } from './harness'
@@ -91,6 +92,16 @@ export function describeTransportCompliance(name: string, makeHarness: () => Pro
       expect([...atFar.frames[1]]).toEqual([9, 9, 9, 9])
       atFar.frames[1][0] = 0 // routers rewrite TTL in place
       expect(buffer[0]).toBe(9)
+    })
+
+    it('a frame that is a view into a larger buffer (as pooled frames are) arrives as exactly its own bytes', async () => {
+      const { near, far } = await open()
+      const atFar = new Recorder(far, scope)
+      const backing = patternFrame(3, 0, 3000)
+      const views = [backing.subarray(8, 208), backing.subarray(1000, 1001), allocBytes(300).fill(5)]
+      for (const view of views) near.send(view)
+      await atFar.count(views.length)
+      expect(atFar.frames.map((f, i) => sameBytes(f, views[i]))).toEqual([true, true, true])
     })
 
     it('a frame over MAX_FRAME_BYTES throws BAD_FRAME and the channel keeps working', async () => {

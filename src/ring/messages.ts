@@ -1,5 +1,6 @@
 import { ExplorerError } from '../errors'
 import { bytesToId, writeId } from '../ids'
+import { allocBytes, copyBytes } from '../wire/bytes'
 
 /**
  * Ring maintenance messages: the payload of `FrameType.Ring` frames.
@@ -107,7 +108,7 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
 }
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(a.length + b.length)
+  const bytes = allocBytes(a.length + b.length)
   bytes.set(a)
   bytes.set(b, a.length)
   return bytes
@@ -123,10 +124,10 @@ function withOptionalId(head: number[], id: number | null): Uint8Array {
 
 function withIds(head: Uint8Array, ids: number[]): Uint8Array {
   const list = ids.slice(0, MAX_LISTED_SUCCESSORS)
-  const bytes = new Uint8Array(head.length + 1 + 6 * list.length)
+  const bytes = allocBytes(head.length + 1 + 6 * list.length)
   bytes.set(head)
   bytes[head.length] = list.length
-  list.forEach((id, i) => writeId(bytes, head.length + 1 + 6 * i, id))
+  for (let i = 0; i < list.length; i++) writeId(bytes, head.length + 1 + 6 * i, list[i])
   return bytes
 }
 
@@ -140,7 +141,7 @@ class Reader {
 
   /** Everything left (a copy: the frame's buffer is not ours to keep). */
   rest(): Uint8Array {
-    const rest = this.bytes.slice(this.offset)
+    const rest = copyBytes(this.bytes.subarray(this.offset))
     this.offset = this.bytes.length
     return rest
   }

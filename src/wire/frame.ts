@@ -1,6 +1,7 @@
 import { ExplorerError } from '../errors'
 import { bytesToId, writeId } from '../ids'
 import { MAX_FRAME_BYTES } from '../transport/types'
+import { allocBytes } from './bytes'
 
 /**
  * Overlay frame: a fixed 24-byte header, then raw payload bytes.
@@ -86,7 +87,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   checkField('dest', frame.dest, MAX_ID)
   checkField('conn', frame.conn, 0xffffffff)
   checkField('seq', frame.seq, 0xffffffff)
-  const bytes = new Uint8Array(HEADER_BYTES + frame.payload.byteLength)
+  const bytes = allocBytes(HEADER_BYTES + frame.payload.byteLength)
   bytes[0] = FRAME_VERSION
   bytes[1] = frame.type
   bytes[2] = frame.ttl

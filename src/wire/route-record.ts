@@ -1,5 +1,6 @@
 import { ExplorerError } from '../errors'
 import { bytesToId, writeId } from '../ids'
+import { allocBytes } from './bytes'
 
 /**
  * A list of peer ids carried at the start of a payload: [count u8][count × 6-byte ids].
@@ -17,9 +18,9 @@ export interface RouteRecord {
 
 export function writeRoute(ids: readonly number[], rest: Uint8Array): Uint8Array {
   if (ids.length > MAX_ROUTE_HOPS) throw new ExplorerError('BAD_FRAME', `route of ${ids.length} hops exceeds ${MAX_ROUTE_HOPS}`)
-  const out = new Uint8Array(1 + 6 * ids.length + rest.byteLength)
+  const out = allocBytes(1 + 6 * ids.length + rest.byteLength)
   out[0] = ids.length
-  ids.forEach((id, i) => writeId(out, 1 + 6 * i, id))
+  for (let i = 0; i < ids.length; i++) writeId(out, 1 + 6 * i, ids[i])
   out.set(rest, 1 + 6 * ids.length)
   return out
 }
@@ -55,10 +56,10 @@ export interface SourceRoute {
 
 export function writeSourceRoute(ids: readonly number[], rest: Uint8Array): Uint8Array {
   if (ids.length === 0 || ids.length > MAX_ROUTE_HOPS) throw new ExplorerError('BAD_FRAME', `source route of ${ids.length} hops is outside 1..${MAX_ROUTE_HOPS}`)
-  const out = new Uint8Array(2 + 6 * ids.length + rest.byteLength)
+  const out = allocBytes(2 + 6 * ids.length + rest.byteLength)
   out[0] = ids.length
   out[1] = 0
-  ids.forEach((id, i) => writeId(out, 2 + 6 * i, id))
+  for (let i = 0; i < ids.length; i++) writeId(out, 2 + 6 * i, ids[i])
   out.set(rest, 2 + 6 * ids.length)
   return out
 }

@@ -2,6 +2,7 @@ import { Observable, type SchedulerAction, type Subscriber, type Subscription } 
 import { ExplorerError } from '../../errors'
 import { MAX_FRAME_BYTES, type Channel } from '../types'
 import { FrameOutlet } from '../frame-outlet'
+import { copyBytes } from '../../wire/bytes'
 import type { LinkModel } from './link'
 
 /**
@@ -75,8 +76,7 @@ export class MemoryChannel implements Channel {
       return true
     }
     this.bufferedAmount += frame.byteLength
-    // new Uint8Array(view) copies (Buffer#slice would not).
-    this.remote.enqueue(new Uint8Array(frame), link.latency())
+    this.remote.enqueue(copyBytes(frame), link.latency())
     return true
   }
 
