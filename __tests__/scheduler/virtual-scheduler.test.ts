@@ -55,6 +55,25 @@ describe('VirtualScheduler: clock and ordering', () => {
     expect(s.pending).toBe(0)
   })
 
+  it('runBefore(t) runs what is due before t, leaves what is due at t, and sets the clock to t', () => {
+    const s = new VirtualScheduler()
+    const ran: string[] = []
+    s.schedule(() => ran.push('a@3'), 3)
+    s.schedule(() => {
+      ran.push('b@4')
+      s.schedule(() => ran.push('c@4.5'), 0.5) // scheduled inside the window, still before its end
+    }, 4)
+    s.schedule(() => ran.push('d@5'), 5)
+    s.runBefore(5)
+    expect(ran).toEqual(['a@3', 'b@4', 'c@4.5'])
+    expect(s.now()).toBe(5)
+    // Work handed over for time 5 now runs after what was already due then.
+    s.schedule(() => ran.push('e@5'), 0)
+    s.advanceTo(5)
+    expect(ran.slice(3)).toEqual(['d@5', 'e@5'])
+    expect(() => s.runBefore(4)).toThrow(RangeError)
+  })
+
   it('passes state and sets now() to the due time while running', () => {
     const s = new VirtualScheduler()
     const seen: Array<[number, string | undefined]> = []

@@ -53,6 +53,12 @@ export class RingOracle {
 
   /** Fraction of finger entries pointing at the true successor of their start (1 when there are none). */
   fingersCorrect(nodes: Iterable<RingNode>): number {
+    const { right, total } = this.fingerCounts(nodes)
+    return total === 0 ? 1 : right / total
+  }
+
+  /** Finger entries, and how many point at the true successor of their start (partitions of a parallel run add these up). */
+  fingerCounts(nodes: Iterable<RingNode>): { right: number; total: number } {
     let total = 0
     let right = 0
     for (const node of nodes) {
@@ -61,6 +67,6 @@ export class RingOracle {
         if (node.fingerTable.get(row) === this.owner(fingerStart(node.id, row))) right++
       }
     }
-    return total === 0 ? 1 : right / total
+    return { right, total }
   }
 }

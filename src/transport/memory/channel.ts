@@ -6,6 +6,22 @@ import { copyBytes } from '../../wire/bytes'
 import type { LinkModel } from './link'
 
 /**
+ * The other end of a channel, as this end sees it: a MemoryChannel of the same
+ * network, or a stand-in for one that lives in another partition of a
+ * parallel simulation (src/testnet/parallel/bridged-end.ts).
+ */
+export interface FarEnd {
+  /** False once that end is known to have closed. */
+  readonly isOpen: boolean
+  /** A frame this end sent (null: this end closed) reaches that end `latency` ms from now. */
+  arrive(frame: Uint8Array | null, latency: number): void
+  /** This end's peer crashed: that end stops hearing from it now and closes `detectionMs` later. */
+  remoteCrashed(detectionMs: number): void
+  /** Bytes that end sent have arrived here or were dropped here: it may count them off its bufferedAmount. */
+  credit(bytes: number): void
+}
+
+/**
  * One end of an in-memory channel. The contract (what the compliance suite and
  * the simulator rely on):
  * - `send` copies the bytes: the receiver owns the buffer it gets (routers
@@ -26,9 +42,9 @@ import type { LinkModel } from './link'
  * Each direction is a queue with at most one pending scheduler action, so a
  * burst of frames costs one timer, not one per frame.
  */
-export class MemoryChannel implements Channel {
+export class MemoryChannel implements Channel, FarEnd {
   /** Set right after construction: the two ends are made as a pair. */
-  remote!: MemoryChannel
+  remote!: FarEnd
   bufferedAmount = 0
   private open = true
   private readonly outlet = new FrameOutlet()
@@ -70,13 +86,13 @@ export class MemoryChannel implements Channel {
       stats.framesLost++
       return true
     }
-    if (!this.remote.open) {
+    if (!this.remote.isOpen) {
       // The remote closed or crashed and this end has not heard yet.
       stats.framesDropped++
       return true
     }
     this.bufferedAmount += frame.byteLength
-    this.remote.enqueue(copyBytes(frame), link.latency())
+    this.remote.arrive(copyBytes(frame), link.latency())
     return true
   }
 
@@ -99,7 +115,7 @@ export class MemoryChannel implements Channel {
   close(): void {
     if (!this.open) return
     this.shutDown()
-    if (this.remote.open) this.remote.enqueue(null, this.link.latency())
+    if (this.remote.isOpen) this.remote.arrive(null, this.link.latency())
   }
 
   /**
@@ -109,7 +125,7 @@ export class MemoryChannel implements Channel {
   remoteCrashed(detectionMs: number): void {
     if (!this.open) return
     this.dropInbound()
-    this.enqueueAt(null, this.link.scheduler.now() + detectionMs)
+    this.arriveAt(null, this.link.scheduler.now() + detectionMs)
   }
 
   /** This end's own peer vanished: it closes at once, silently for the remote. */
@@ -117,12 +133,13 @@ export class MemoryChannel implements Channel {
     if (this.open) this.shutDown()
   }
 
-  private enqueue(frame: Uint8Array | null, latency: number): void {
+  arrive(frame: Uint8Array | null, latency: number): void {
     const now = this.link.scheduler.now()
-    this.enqueueAt(frame, Math.max(now + latency, this.lastArrival))
+    this.arriveAt(frame, Math.max(now + latency, this.lastArrival))
   }
 
-  private enqueueAt(frame: Uint8Array | null, at: number): void {
+  /** A frame (null: the remote closed) arrives at virtual time `at` (never before one already queued). */
+  arriveAt(frame: Uint8Array | null, at: number): void {
     ;(this.queue ??= []).push(frame)
     ;(this.arrivals ??= []).push(at)
     this.lastArrival = at
@@ -153,8 +170,7 @@ export class MemoryChannel implements Channel {
         this.shutDown()
         return
       }
-      this.remote.bufferedAmount -= frame.byteLength
-      this.remote.checkDrained()
+      this.remote.credit(frame.byteLength)
       this.link.stats.framesDelivered++
       this.outlet.push(frame)
     }
@@ -169,7 +185,8 @@ export class MemoryChannel implements Channel {
     }
   }
 
-  private checkDrained(): void {
+  credit(bytes: number): void {
+    this.bufferedAmount -= bytes
     const waiters = this.drainWaiters
     if (waiters === null || waiters.length === 0 || this.bufferedAmount > this.link.lowWaterMark) return
     this.drainWaiters = null
@@ -200,16 +217,15 @@ export class MemoryChannel implements Channel {
     }
     const queue = this.queue
     if (queue !== null) {
-      let credited = false
+      let dropped = 0
       for (let i = this.head; i < queue.length; i++) {
         const frame = queue[i]
         if (frame !== null) {
-          this.remote.bufferedAmount -= frame.byteLength
+          dropped += frame.byteLength
           this.link.stats.framesDropped++
-          credited = true
         }
       }
-      if (credited) this.remote.checkDrained()
+      if (dropped > 0) this.remote.credit(dropped)
     }
     this.resetQueue()
     this.lastArrival = -Infinity

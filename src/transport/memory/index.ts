@@ -1,4 +1,4 @@
 export { MemoryNetwork, type MemoryNetworkOptions } from './network'
 export { MemoryTransport } from './transport'
-export { MemoryChannel } from './channel'
+export { MemoryChannel, type FarEnd } from './channel'
 export type { MemoryNetworkStats } from './link'

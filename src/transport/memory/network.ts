@@ -26,7 +26,7 @@ interface Peer {
   readonly ends: Set<MemoryChannel>
 }
 
-interface Offer {
+export interface Offer {
   readonly from: number
   /** Null for an open offer: any live peer may answer it. */
   readonly to: number | null
@@ -53,7 +53,7 @@ export class MemoryNetwork implements LinkModel, HandshakeRegistry {
     channelsCreated: 0,
   }
   private readonly peers = new Map<number, Peer>()
-  private readonly offers = new Map<number, Offer>()
+  protected readonly offers = new Map<number, Offer>()
   private readonly lossRate: number
   private readonly random: () => number
   private readonly latencyFn: (() => number) | null
@@ -135,9 +135,14 @@ export class MemoryNetwork implements LinkModel, HandshakeRegistry {
   }
 
   openOffer(from: number, to: number | null): number {
-    const token = this.nextToken++
+    const token = this.tokenFor(this.nextToken++)
     this.offers.set(token, { from, to, end: null })
     return token
+  }
+
+  /** The token of the n-th offer made here (a partition of a parallel simulation makes tokens unique across partitions). */
+  protected tokenFor(n: number): number {
+    return n
   }
 
   answerOffer(token: number, from: number, to: number): MemoryChannel {
@@ -146,19 +151,22 @@ export class MemoryNetwork implements LinkModel, HandshakeRegistry {
     if (offer.from !== from || (offer.to !== null && offer.to !== to) || from === to) {
       throw signalFailed(`memory offer ${token} is from ${offer.from} to ${offer.to ?? 'anyone'}, not from ${from} to ${to}`)
     }
-    const connector = this.peers.get(from)
-    const accepter = this.peers.get(to)
-    if (connector === undefined || accepter === undefined) throw signalFailed(`memory offer ${token}: a peer has crashed`)
-    const a = new MemoryChannel(this, from, to)
-    const b = new MemoryChannel(this, to, from)
+    if (!this.peers.has(from) || !this.peers.has(to)) throw signalFailed(`memory offer ${token}: a peer has crashed`)
+    const a = this.newEnd(from, to)
+    const b = this.newEnd(to, from)
     a.remote = b
     b.remote = a
-    connector.ends.add(a)
-    accepter.ends.add(b)
-    this.openEnds += 2
     this.stats.channelsCreated++
     offer.end = a
     return b
+  }
+
+  /** A new open end at live peer `localId` (its `remote` still to be set). */
+  protected newEnd(localId: number, remoteId: number): MemoryChannel {
+    const end = new MemoryChannel(this, localId, remoteId)
+    this.peers.get(localId)!.ends.add(end)
+    this.openEnds++
+    return end
   }
 
   claimOffer(token: number, from: number): MemoryChannel {
