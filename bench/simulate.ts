@@ -11,11 +11,18 @@
  *
  * Both modes take the ring's timing: --stabilize-ms, --fix-fingers-ms,
  * --rpc-timeout-ms, --failure-detection-ms, --latency-ms, --ring-check-ms.
+ *
+ * With --workers W (≥ 2) the static run splits the ring into W arcs, each
+ * run by a worker thread, in lock-step windows of one link latency
+ * (src/testnet/parallel). Deterministic for a seed and W; this script is its
+ * own worker (run compiled: `npm run simulate` does).
  */
-import { createTestnet } from '../src/testnet'
+import { isMainThread } from 'node:worker_threads'
+import { createTestnet, type TestnetOptions } from '../src/testnet'
+import { ParallelTestnet, runPartitionWorker } from '../src/testnet/parallel'
 import { runChurnCommand } from './churn/command'
 import { parseArgs } from './simulate/args'
-import { runLookups } from './simulate/lookups'
+import { type LookupStats, runLookups, runParallelLookups } from './simulate/lookups'
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), {
@@ -24,9 +31,12 @@ async function main() {
     'churn-median-minutes': 'number', lifetime: 'string', 'pareto-shape': 'number', 'duration-minutes': 'number',
     'lookup-rate': 'number', initial: 'string', 'stabilize-ms': 'number', 'fix-fingers-ms': 'number',
     'rpc-timeout-ms': 'number', 'failure-detection-ms': 'number', 'latency-ms': 'number', quiet: 'boolean',
-    'lookup-attempts': 'number', 'attempt-timeout-ms': 'number', 'ring-check-ms': 'number',
+    'lookup-attempts': 'number', 'attempt-timeout-ms': 'number', 'ring-check-ms': 'number', workers: 'number',
   })
-  if (args['churn-median-minutes'] !== undefined) return runChurnCommand(args)
+  if (args['churn-median-minutes'] !== undefined) {
+    if (args.workers !== undefined) throw new Error('--workers applies to static runs, not churn')
+    return runChurnCommand(args)
+  }
   const peers = (args.peers as number) ?? 1024
   const lookups = (args.lookups as number) ?? 1000
   const seed = (args.seed as number) ?? 1
@@ -37,8 +47,9 @@ async function main() {
 
   // Rounds are counted in stabilize periods.
   const stabilizeMs = (args['stabilize-ms'] as number) ?? 1000
-  const started = Date.now()
-  const net = createTestnet(peers, {
+  const workers = (args.workers as number) ?? 1
+  if (!(Number.isInteger(workers) && workers >= 1)) throw new Error('--workers must be an integer ≥ 1')
+  const options: TestnetOptions = {
     seed,
     maxFingers: args['max-fingers'] as number | undefined,
     successors: args.successors as number | undefined,
@@ -50,45 +61,105 @@ async function main() {
     ringCheckMs: args['ring-check-ms'] as number | undefined,
     // Every size joins within the same 10 s: at 16,384 that is 1,600 joins a second.
     joinWindowMs: ((args['join-window-s'] as number) ?? 10) * 1000,
-  })
-  const rounds = net.converge(maxRounds * stabilizeMs)
-
-  let failed = 0
-  let repairRounds: number | undefined
-  if (fail > 0) {
-    const victims = [...net.nodes.keys()].filter(() => net.random() < fail)
-    failed = victims.length
-    net.crash(victims)
-    repairRounds = net.converge(maxRounds * stabilizeMs)
   }
-
-  const oracle = net.oracle()
-  const ringCorrect = oracle.ringCorrect(net.nodes.values())
-  const fingersCorrect = oracle.fingersCorrect(net.nodes.values())
-  const stats = await runLookups(net, lookups)
+  const started = Date.now()
+  const run = workers === 1 ? runInOneThread : runInWorkers
+  const outcome = await run(peers, options, { maxMs: maxRounds * stabilizeMs, fail, lookups, workers })
   const result = {
     peers,
-    livePeers: net.nodes.size,
-    failedPeers: failed,
+    ...(workers > 1 ? { workers } : {}),
+    livePeers: outcome.livePeers,
+    failedPeers: outcome.failedPeers,
     seed,
-    ...stats,
-    ringCorrect,
-    fingersCorrect,
-    rounds,
-    ...(repairRounds !== undefined ? { repairRounds } : {}),
-    chordMeanHops: 0.5 * Math.log2(net.nodes.size),
-    virtualSeconds: net.scheduler.now() / 1000,
-    framesSent: net.network.stats.framesSent,
+    ...outcome.lookups,
+    ringCorrect: outcome.ringCorrect,
+    fingersCorrect: outcome.fingersCorrect,
+    rounds: outcome.rounds,
+    ...(outcome.repairRounds !== undefined ? { repairRounds: outcome.repairRounds } : {}),
+    chordMeanHops: 0.5 * Math.log2(outcome.livePeers),
+    virtualSeconds: outcome.virtualMs / 1000,
+    framesSent: outcome.framesSent,
     wallMs: Date.now() - started,
-    heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+    heapMB: Math.round(outcome.heapUsedBytes / 2 ** 20),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   }
-  net.close()
   if (args.json) console.log(JSON.stringify(result))
   else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(16)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v}`)
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error)
-  process.exit(1)
-})
+interface RunPlan {
+  maxMs: number
+  fail: number
+  lookups: number
+  workers: number
+}
+
+interface Outcome {
+  rounds: number
+  repairRounds?: number
+  livePeers: number
+  failedPeers: number
+  ringCorrect: boolean
+  fingersCorrect: number
+  lookups: LookupStats
+  virtualMs: number
+  framesSent: number
+  /** Heap in use at the end, garbage included (all threads' heaps with workers). */
+  heapUsedBytes: number
+}
+
+async function runInOneThread(peers: number, options: TestnetOptions, plan: RunPlan): Promise<Outcome> {
+  const net = createTestnet(peers, options)
+  const rounds = net.converge(plan.maxMs)
+  let failedPeers = 0
+  let repairRounds: number | undefined
+  if (plan.fail > 0) {
+    const victims = [...net.nodes.keys()].filter(() => net.random() < plan.fail)
+    failedPeers = victims.length
+    net.crash(victims)
+    repairRounds = net.converge(plan.maxMs)
+  }
+  const oracle = net.oracle()
+  const ringCorrect = oracle.ringCorrect(net.nodes.values())
+  const fingersCorrect = oracle.fingersCorrect(net.nodes.values())
+  const lookups = await runLookups(net, plan.lookups)
+  const outcome: Outcome = {
+    rounds, repairRounds, livePeers: net.nodes.size, failedPeers, ringCorrect, fingersCorrect, lookups,
+    virtualMs: net.scheduler.now(), framesSent: net.network.stats.framesSent, heapUsedBytes: process.memoryUsage().heapUsed,
+  }
+  net.close()
+  return outcome
+}
+
+async function runInWorkers(peers: number, options: TestnetOptions, plan: RunPlan): Promise<Outcome> {
+  // This very file is each worker's script, and workers do not run TypeScript.
+  if (__filename.endsWith('.ts')) throw new Error('--workers needs the compiled script: run it with `npm run simulate -- ...`')
+  const net = new ParallelTestnet(peers, { ...options, partitions: plan.workers, workerScript: __filename })
+  try {
+    const rounds = await net.converge(plan.maxMs)
+    let failedPeers = 0
+    let repairRounds: number | undefined
+    if (plan.fail > 0) {
+      const victims = net.liveIds.filter(() => net.random() < plan.fail)
+      failedPeers = victims.length
+      await net.crash(victims)
+      repairRounds = await net.converge(plan.maxMs)
+    }
+    const { ringCorrect, fingersCorrect } = await net.report()
+    const lookups = await runParallelLookups(net, plan.lookups)
+    const stats = await net.stats()
+    return {
+      rounds, repairRounds, livePeers: net.liveIds.length, failedPeers, ringCorrect, fingersCorrect, lookups,
+      virtualMs: net.now(), framesSent: stats.framesSent, heapUsedBytes: stats.heapUsedBytes + process.memoryUsage().heapUsed,
+    }
+  } finally {
+    await net.close()
+  }
+}
+
+if (isMainThread) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exit(1)
+  })
+} else runPartitionWorker()

@@ -1,5 +1,6 @@
 import type { Testnet } from '../../src/testnet'
 import { randomRingId } from '../../src/testnet'
+import type { ParallelTestnet } from '../../src/testnet/parallel'
 
 export interface LookupStats {
   lookups: number
@@ -10,47 +11,62 @@ export interface LookupStats {
   maxHops: number
 }
 
+/** Lookups start in batches this big, run concurrently in virtual time. */
+const BATCH = 1000
+/** Virtual time is stepped this much at a time until a batch has answered (timeouts bound it). */
+const STEP_MS = 10
+const MAX_WAIT_MS = 60_000
+
 /**
- * L lookups of random keys from random live peers, in batches run
- * concurrently in virtual time. A lookup fails unless it reaches the live
- * peer responsible for the key.
+ * L lookups of random keys from random live peers. A lookup fails unless it
+ * reaches the live peer responsible for the key.
  */
-export async function runLookups(net: Testnet, count: number, batch = 1000): Promise<LookupStats> {
+export async function runLookups(net: Testnet, count: number): Promise<LookupStats> {
   const oracle = net.oracle()
   const live = [...net.nodes.values()]
   const hops: number[] = []
   let failed = 0
-  for (let done = 0; done < count; done += batch) {
-    const pending: Promise<void>[] = []
+  for (let done = 0; done < count; done += BATCH) {
     let open = 0
-    for (let i = done; i < Math.min(count, done + batch); i++) {
+    for (let i = done; i < Math.min(count, done + BATCH); i++) {
       const from = live[Math.floor(net.random() * live.length)]
       const key = randomRingId(net.random)
       open++
-      pending.push(
-        new Promise<void>((resolve) => {
-          const settle = () => {
-            open--
-            resolve()
-          }
-          from.lookup$(key).subscribe({
-            next: ({ owner, hops: h }) => {
-              if (owner === oracle.owner(key)) hops.push(h)
-              else failed++
-            },
-            error: () => {
-              failed++
-              settle()
-            },
-            complete: settle,
-          })
-        }),
-      )
+      from.lookup$(key).subscribe({
+        next: ({ owner, hops: h }) => {
+          if (owner === oracle.owner(key)) hops.push(h)
+          else failed++
+        },
+        error: () => {
+          failed++
+          open--
+        },
+        complete: () => open--,
+      })
     }
-    // Step virtual time only until the batch has answered (timeouts bound it).
-    for (let waited = 0; open > 0 && waited < 60_000; waited += 10) net.scheduler.advanceBy(10)
-    await Promise.all(pending)
+    for (let waited = 0; open > 0 && waited < MAX_WAIT_MS; waited += STEP_MS) net.scheduler.advanceBy(STEP_MS)
   }
+  return summarize(count, hops, failed)
+}
+
+/** The same over a parallel testnet: the partitions run the lookups, the coordinator draws them. */
+export async function runParallelLookups(net: ParallelTestnet, count: number): Promise<LookupStats> {
+  const live = net.liveIds
+  for (let done = 0; done < count; done += BATCH) {
+    const items: { from: number; key: number }[] = []
+    for (let i = done; i < Math.min(count, done + BATCH); i++) {
+      const from = live[Math.floor(net.random() * live.length)]
+      items.push({ from, key: randomRingId(net.random) })
+    }
+    await net.startLookups(items)
+    let report = await net.report()
+    for (let waited = 0; report.pendingLookups > 0 && waited < MAX_WAIT_MS; waited += STEP_MS) report = await net.advanceTo(net.now() + STEP_MS)
+  }
+  const { hops, failed } = await net.lookupResults()
+  return summarize(count, hops, failed)
+}
+
+function summarize(count: number, hops: number[], failed: number): LookupStats {
   hops.sort((a, b) => a - b)
   const pick = (q: number) => (hops.length ? hops[Math.min(hops.length - 1, Math.floor(q * hops.length))] : 0)
   return {

@@ -59,9 +59,12 @@ export interface Testnet {
   close(): void
 }
 
-const MAX_JOIN_ROUNDS = 10
+/** A newcomer tries to join this many times before giving up. */
+export const MAX_JOIN_ROUNDS = 10
 /** How far past a peer the registry is searched for the first joined one (as the server does). */
-const HINT_SEARCH = 16
+export const HINT_SEARCH = 16
+/** How many of the registered peers after a newcomer's id are considered as its bootstrap. */
+export const BOOTSTRAP_CANDIDATES = 8
 
 /** Builds an n-peer ring on the in-memory transport, in virtual time: every peer joins through the first. */
 export function createTestnet(n: number, options: TestnetOptions = {}): Testnet {
@@ -109,7 +112,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
   const registry = new SortedIds()
   const bootstrapFor = (id: number): RingNode => {
     if (options.bootstrap === 'first') return first
-    for (const candidate of registry.from(id, 8)) {
+    for (const candidate of registry.from(id, BOOTSTRAP_CANDIDATES)) {
       const node = nodes.get(candidate)
       if (node?.joined && node.predecessor !== null) return node
     }
@@ -201,7 +204,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
  * What the signalling server does at join, in process: a pair of signal
  * pipes between a newcomer and its bootstrap peer. Emits the newcomer's channel.
  */
-function rendezvous(joiner: Transport, joinerId: number, host: Transport, hostNode: RingNode): ReplaySubject<Channel> {
+export function rendezvous(joiner: Transport, joinerId: number, host: Transport, hostNode: RingNode): ReplaySubject<Channel> {
   const toHost = new ReplaySubject<unknown>()
   const toJoiner = new ReplaySubject<unknown>()
   const joinerPort: SignalPort = { signals$: toJoiner, send: (s) => toHost.next(s) }
