@@ -42,7 +42,7 @@ async function converged(net: ParallelTestnet) {
 async function lookups(net: ParallelTestnet, count: number) {
   const items = Array.from({ length: count }, () => ({ from: net.liveIds[Math.floor(net.random() * net.liveIds.length)], key: randomRingId(net.random) }))
   await net.startLookups(items)
-  for (let waited = 0; (await net.report()).pendingLookups > 0 && waited < 30_000; waited += 10) await net.advanceTo(net.now() + 10)
+  for (let waited = 0; (await net.progress()).pendingLookups > 0 && waited < 30_000; waited += 10) await net.advanceTo(net.now() + 10)
   return net.lookupResults()
 }
 

@@ -59,8 +59,8 @@ export async function runParallelLookups(net: ParallelTestnet, count: number): P
       items.push({ from, key: randomRingId(net.random) })
     }
     await net.startLookups(items)
-    let report = await net.report()
-    for (let waited = 0; report.pendingLookups > 0 && waited < MAX_WAIT_MS; waited += STEP_MS) report = await net.advanceTo(net.now() + STEP_MS)
+    let progress = await net.progress()
+    for (let waited = 0; progress.pendingLookups > 0 && waited < MAX_WAIT_MS; waited += STEP_MS) progress = await net.advanceTo(net.now() + STEP_MS)
   }
   const { hops, failed } = await net.lookupResults()
   return summarize(count, hops, failed)

@@ -28,6 +28,11 @@ export class FingerTable {
     return [...this.entries.keys()].sort((a, b) => a - b)
   }
 
+  /** [row, peer] for every row, in no particular order (no copy: for whole-ring checks over many peers). */
+  filled(): IterableIterator<[number, number]> {
+    return this.entries.entries()
+  }
+
   peers(): Set<number> {
     return new Set(this.entries.values())
   }

@@ -120,6 +120,8 @@ export class Router {
 
   /** Local frames of some types (ring, signal, sockets). */
   frames$(...types: FrameType[]): Observable<LocalFrame> {
+    // One type (the ring's, the signalling's): its stream as it is, no merge stage on every frame.
+    if (types.length === 1) return this.streamOf(types[0]).asObservable()
     return merge(...types.map((type) => this.streamOf(type)))
   }
 

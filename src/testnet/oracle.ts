@@ -62,11 +62,19 @@ export class RingOracle {
     let total = 0
     let right = 0
     for (const node of nodes) {
-      for (const row of node.fingerTable.rows()) {
+      for (const [row, peer] of node.fingerTable.filled()) {
         total++
-        if (node.fingerTable.get(row) === this.owner(fingerStart(node.id, row))) right++
+        if (peer === this.owner(fingerStart(node.id, row))) right++
       }
     }
     return { right, total }
+  }
+
+  /** Every finger entry points at the true successor of its start (stops at the first that does not). */
+  fingersAllCorrect(nodes: Iterable<RingNode>): boolean {
+    for (const node of nodes) {
+      for (const [row, peer] of node.fingerTable.filled()) if (peer !== this.owner(fingerStart(node.id, row))) return false
+    }
+    return true
   }
 }

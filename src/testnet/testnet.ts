@@ -161,7 +161,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
       let rounds = 0
       while (scheduler.now() < deadline) {
         const oracle = testnet.oracle()
-        if (oracle.ringCorrect(nodes.values()) && oracle.fingersCorrect(nodes.values()) === 1) return rounds
+        if (oracle.ringCorrect(nodes.values()) && oracle.fingersAllCorrect(nodes.values())) return rounds
         scheduler.advanceBy(stabilizeMs)
         rounds++
       }

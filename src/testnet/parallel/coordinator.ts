@@ -4,7 +4,7 @@ import { RING_DEFAULTS } from '../../ring/options'
 import { randomRingId, seededRandom } from '../random'
 import type { TestnetOptions } from '../testnet'
 import { createExchangeBuffer, type ExchangeShape } from './exchange'
-import type { PartitionReport, PartitionSetup, PartitionStats } from './partition'
+import type { PartitionProgress, PartitionReport, PartitionSetup, PartitionStats } from './partition'
 import type { PartitionCommand, PartitionReply, PartitionWorkerData } from './worker'
 
 export interface ParallelTestnetOptions extends Omit<TestnetOptions, 'frameTap' | 'onJoined' | 'bootstrap' | 'lossRate'> {
@@ -21,6 +21,11 @@ export interface ParallelTestnetOptions extends Omit<TestnetOptions, 'frameTap' 
 export interface RingReport {
   ringCorrect: boolean
   fingersCorrect: number
+}
+
+/** After a step: whether every successor, predecessor and finger is right, and how many lookups are still out. */
+export interface RingProgress {
+  converged: boolean
   pendingLookups: number
 }
 
@@ -79,25 +84,33 @@ export class ParallelTestnet {
     return this.time
   }
 
+  /** The whole ring's state now. */
   async report(): Promise<RingReport> {
-    return combine(await this.all<PartitionReport>({ type: 'report' }))
+    const reports = await this.all<PartitionReport>({ type: 'report' })
+    const right = reports.reduce((sum, r) => sum + r.fingers.right, 0)
+    const total = reports.reduce((sum, r) => sum + r.fingers.total, 0)
+    return { ringCorrect: reports.every((r) => r.ringCorrect), fingersCorrect: total === 0 ? 1 : right / total }
   }
 
-  /** Runs every partition through virtual time `t`; reports the ring then. */
-  async advanceTo(t: number): Promise<RingReport> {
-    const reports = await this.all<PartitionReport>({ type: 'advance', to: t })
+  async progress(): Promise<RingProgress> {
+    return combine(await this.all<PartitionProgress>({ type: 'progress' }))
+  }
+
+  /** Runs every partition through virtual time `t`. */
+  async advanceTo(t: number): Promise<RingProgress> {
+    const progress = await this.all<PartitionProgress>({ type: 'advance', to: t })
     this.time = t
-    return combine(reports)
+    return combine(progress)
   }
 
   /** As Testnet.converge: one stabilize period at a time until the ring and every finger are right; the rounds taken, or -1. */
   async converge(maxMs = 600_000): Promise<number> {
     const deadline = this.time + maxMs
-    let report = await this.report()
+    let progress = await this.progress()
     for (let rounds = 0; ; rounds++) {
-      if (report.ringCorrect && report.fingersCorrect === 1) return rounds
+      if (progress.converged) return rounds
       if (this.time >= deadline) return -1
-      report = await this.advanceTo(this.time + this.stabilizeMs)
+      progress = await this.advanceTo(this.time + this.stabilizeMs)
     }
   }
 
@@ -159,12 +172,6 @@ export class ParallelTestnet {
   }
 }
 
-function combine(reports: PartitionReport[]): RingReport {
-  const right = reports.reduce((sum, r) => sum + r.fingers.right, 0)
-  const total = reports.reduce((sum, r) => sum + r.fingers.total, 0)
-  return {
-    ringCorrect: reports.every((r) => r.ringCorrect),
-    fingersCorrect: total === 0 ? 1 : right / total,
-    pendingLookups: reports.reduce((sum, r) => sum + r.pendingLookups, 0),
-  }
+function combine(progress: PartitionProgress[]): RingProgress {
+  return { converged: progress.every((p) => p.converged), pendingLookups: progress.reduce((sum, p) => sum + p.pendingLookups, 0) }
 }

@@ -31,12 +31,18 @@ export interface PartitionSetup {
   ringCheckMs: number
 }
 
-/** A partition's answer after each command: enough for the coordinator to decide what comes next. */
+/** What the coordinator needs after each step: whether this part of the ring is right yet, and lookups still out. */
+export interface PartitionProgress {
+  /** Every peer here has joined, its successor and predecessor are the true ones, and so is every finger. */
+  converged: boolean
+  pendingLookups: number
+}
+
+/** The state of this part of the ring, in full. */
 export interface PartitionReport {
   /** Every peer here has joined, and its successor and predecessor are the true ones. */
   ringCorrect: boolean
   fingers: { right: number; total: number }
-  pendingLookups: number
 }
 
 export interface PartitionStats {
@@ -144,9 +150,15 @@ export class Partition implements PartitionInbox {
     if (this.scheduler.now() < t) this.scheduler.advanceTo(t)
   }
 
+  /** Checked after every step of a convergence: cheap (it stops at the first thing wrong). */
+  progress(): PartitionProgress {
+    const nodes = this.nodes.values()
+    const converged = this.oracle.ringCorrect(nodes) && this.oracle.fingersAllCorrect(this.nodes.values())
+    return { converged, pendingLookups: this.pendingLookups }
+  }
+
   report(): PartitionReport {
-    const nodes = [...this.nodes.values()]
-    return { ringCorrect: this.oracle.ringCorrect(nodes), fingers: this.oracle.fingerCounts(nodes), pendingLookups: this.pendingLookups }
+    return { ringCorrect: this.oracle.ringCorrect(this.nodes.values()), fingers: this.oracle.fingerCounts(this.nodes.values()) }
   }
 
   stats(): PartitionStats {

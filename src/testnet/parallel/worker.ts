@@ -12,6 +12,7 @@ export interface PartitionWorkerData {
 /** What the coordinator asks of a partition; every partition gets the same command. */
 export type PartitionCommand =
   | { type: 'advance'; to: number }
+  | { type: 'progress' }
   | { type: 'report' }
   | { type: 'crash'; ids: number[] }
   | { type: 'lookups'; items: { from: number; key: number }[] }
@@ -50,7 +51,9 @@ function run(partition: Partition, command: PartitionCommand): unknown {
   switch (command.type) {
     case 'advance':
       partition.advance(command.to)
-      return partition.report()
+      return partition.progress()
+    case 'progress':
+      return partition.progress()
     case 'report':
       return partition.report()
     case 'crash':
