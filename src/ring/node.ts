@@ -36,8 +36,14 @@ export interface RingSnapshot {
 
 type Reply = { frame: LocalFrame; message: RingMessage }
 
+/** Who owns a finger row, and a route to it when a lookup found it (null: route by id). */
+type RowOwner = { owner: number; route: number[] | null }
+
 /** What a peer answers to GetState: its predecessor and successor list. */
 type RingState = { predecessor: number | null; successors: number[] }
+
+/** GetState has no fields: every request carries the same payload. */
+const GET_STATE = encodeRingMessage({ op: RingOp.GetState })
 
 /** A join tries this many times to find and reach its successor before giving up. */
 const JOIN_ATTEMPTS = 6
@@ -252,19 +258,24 @@ export class RingNode {
       const start = fingerStart(this.id, row)
       const previous = this.fingerTable.get(row)
       const known = this.ownerFromSuccessorList(start)
-      const owner$: Observable<{ owner: number; route: number[] | null }> =
+      const owner$: Observable<RowOwner> =
         known !== null ? of({ owner: known, route: null }) : previous !== undefined && this.channels.has(previous) ? this.confirmFinger$(start, previous) : this.lookupOpening$(start)
-      return owner$.pipe(
-        switchMap(({ owner, route }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner, route), of(owner)))),
-        filter((owner): owner is number => typeof owner === 'number'),
-        take(1),
-        map((owner) => {
-          const update = owner === this.id ? this.fingerTable.delete(row) : this.fingerTable.set(row, owner)
-          const now = this.fingerTable.get(row)
-          return update ?? { row, id: now === undefined ? null : formatId(now), previous: previous === undefined ? null : formatId(previous) }
-        }),
-      )
+      return this.settleRow$(row, previous, owner$)
     })
+  }
+
+  /** Points `row` at the owner `owner$` finds, once a channel to it is open. */
+  private settleRow$(row: number, previous: number | undefined, owner$: Observable<RowOwner>): Observable<FingerUpdate> {
+    return owner$.pipe(
+      switchMap(({ owner, route }) => (owner === this.id ? of(owner) : concat(this.signalling.ensureChannel$(owner, route), of(owner)))),
+      filter((owner): owner is number => typeof owner === 'number'),
+      take(1),
+      map((owner) => {
+        const update = owner === this.id ? this.fingerTable.delete(row) : this.fingerTable.set(row, owner)
+        const now = this.fingerTable.get(row)
+        return update ?? { row, id: now === undefined ? null : formatId(now), previous: previous === undefined ? null : formatId(previous) }
+      }),
+    )
   }
 
   /**
@@ -273,7 +284,7 @@ export class RingNode {
    * of a lookup across the ring (a settled table is refreshed for 2 frames a
    * row). Anything else, or no answer, falls back to the lookup.
    */
-  private confirmFinger$(start: number, finger: number): Observable<{ owner: number; route: number[] | null }> {
+  private confirmFinger$(start: number, finger: number): Observable<RowOwner> {
     return this.getState$(finger).pipe(
       catchError(() => of(null)),
       switchMap((state) =>
@@ -325,39 +336,57 @@ export class RingNode {
       return
     }
     this.stabilizing = true
-    const done = () => (this.stabilizing = false)
-    // Nearly every round the channel is there already: ask straight away.
-    const state$ = this.channels.has(s)
-      ? this.getState$(s)
-      : concat(this.signalling.ensureChannel$(s), defer(() => this.getState$(s))).pipe(
-          filter((state): state is RingState => typeof state === 'object' && state !== null),
-          take(1),
-        )
-    const round$ = state$.pipe(
-      switchMap((state) => {
-        this.successors = this.successorList(s, state.successors)
-        const x = state.predecessor
-        // It already names us as its predecessor: a notify would tell it nothing (our GetState keeps us fresh there).
-        if (x === this.id) return EMPTY
-        if (x === null || !betweenOpen(x, this.id, s)) return of(s)
-        // Someone joined between us and our successor: it becomes our successor
-        // once we reach it, through our successor, which has a channel to it.
-        return concat(this.signalling.ensureChannel$(x, [s, x]), of(x)).pipe(
+    const failed = () => {
+      this.dropSuccessor(s)
+      this.stabilizing = false
+    }
+    // Nearly every round the channel is there already: ask straight away (no Observable: this runs for every peer every round).
+    if (this.channels.has(s)) {
+      this.rpc.request(
+        (conn) => this.sendGetState(s, conn), this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `stabilize with ${formatId(s)}`,
+        (reply) => (reply.message.op === RingOp.State ? this.stabilizeWith(s, reply.message) : failed()),
+        failed,
+      )
+      return
+    }
+    let answered = false
+    this.subscriptions.add(
+      concat(this.signalling.ensureChannel$(s), defer(() => this.getState$(s)))
+        .pipe(filter((state): state is RingState => typeof state === 'object' && state !== null), take(1))
+        .subscribe({
+          next: (state) => {
+            answered = true
+            this.stabilizeWith(s, state)
+          },
+          error: failed,
+          complete: () => answered || failed(),
+        }),
+    )
+  }
+
+  /** The rest of a stabilize round, with our successor's state: adopt its list, a closer successor, notify. */
+  private stabilizeWith(s: number, state: RingState): void {
+    this.successors = this.successorList(s, state.successors)
+    const x = state.predecessor
+    // It already names us as its predecessor: a notify would tell it nothing (our GetState keeps us fresh there).
+    if (x === this.id) return void (this.stabilizing = false)
+    if (x === null || !betweenOpen(x, this.id, s)) {
+      this.sendRing(s, { op: RingOp.Notify })
+      return void (this.stabilizing = false)
+    }
+    // Someone joined between us and our successor: it becomes our successor
+    // once we reach it, through our successor, which has a channel to it.
+    this.subscriptions.add(
+      concat(this.signalling.ensureChannel$(x, [s, x]), of(x))
+        .pipe(
           filter((id): id is number => typeof id === 'number'),
           tap((x) => (this.successors = this.successorList(x, this.successors))),
           catchError(() => of(s)),
         )
-      }),
-    )
-    this.subscriptions.add(
-      round$.subscribe({
-        next: (successor) => this.sendRing(successor, { op: RingOp.Notify }),
-        error: () => {
-          this.dropSuccessor(s)
-          done()
-        },
-        complete: done,
-      }),
+        .subscribe({
+          next: (successor) => this.sendRing(successor, { op: RingOp.Notify }),
+          complete: () => (this.stabilizing = false),
+        }),
     )
   }
 
@@ -380,8 +409,35 @@ export class RingNode {
       this.fingerPassChanged = false
     }
     this.fingerSkip = this.fingerBackoff - 1
+    this.refreshRow(rows[index])
+  }
+
+  /**
+   * updateFinger$ for the timer. A settled table's usual case, a finger that
+   * still owns its row, is one exchange with it and no Observable: this runs
+   * for every peer every tick.
+   */
+  private refreshRow(row: number): void {
+    const start = fingerStart(this.id, row)
+    const finger = this.fingerTable.get(row)
+    if (finger === undefined || !this.channels.has(finger) || this.ownerFromSuccessorList(start) !== null) {
+      return this.watchRow(this.updateFinger$(row))
+    }
+    const moved = () => this.watchRow(this.settleRow$(row, finger, this.lookupOpening$(start)))
+    this.rpc.request(
+      (conn) => this.sendGetState(finger, conn), this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `finger check with ${formatId(finger)}`,
+      ({ message }) => {
+        const p = message.op === RingOp.State ? message.predecessor : null
+        if (p === null || !betweenRightInclusive(start, p, finger)) moved()
+      },
+      moved,
+    )
+  }
+
+  /** A row being refreshed: any change (or failure) means the pass changed something. */
+  private watchRow(update$: Observable<FingerUpdate>): void {
     this.subscriptions.add(
-      this.updateFinger$(rows[index]).subscribe({
+      update$.subscribe({
         next: (update) => {
           if (update.id !== update.previous) this.fingerPassChanged = true
         },
@@ -575,12 +631,13 @@ export class RingNode {
     return this.channels.routing.from((this.id + 1) % RING_SIZE, 1)[0] ?? null
   }
 
+  private sendGetState(remote: number, conn: number): boolean {
+    return this.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: GET_STATE })
+  }
+
   private getState$(remote: number): Observable<RingState> {
     return this.rpc
-      .call$(
-        (conn) => this.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.GetState }) }),
-        this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `stabilize with ${formatId(remote)}`,
-      )
+      .call$((conn) => this.sendGetState(remote, conn), this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `stabilize with ${formatId(remote)}`)
       .pipe(
         map(({ message }) => {
           if (message.op !== RingOp.State) throw new ExplorerError('BAD_FRAME', 'expected a state reply')
