@@ -137,7 +137,9 @@ describe('partition messages', () => {
     // The earliest thing due: the first frame's arrival, before our own next event at 100.
     expect(inbound.globalNext).toBe(3.5)
     // The next window starts empty.
-    expect(exchange.exchange(Infinity)).toEqual({ from: [new Uint8Array(0)], globalNext: Infinity })
+    expect(exchange.exchange(Infinity)).toEqual({ from: [new Uint8Array(0)], globalNext: Infinity, collect: false })
+    // A partition's request for a collection reaches every partition (here: itself).
+    expect(exchange.exchange(Infinity, true).collect).toBe(true)
   })
 
   it('a window that outgrows its region fails loudly instead of overwriting', () => {

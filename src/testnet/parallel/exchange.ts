@@ -9,8 +9,8 @@
  * reaches after reading window k's: no region is written while it is read.
  *
  * Layout: Int32 control words [arrived, generation, aborted], then per parity
- * and partition a Float64 meta row [localNext, then (length, minArrival) per
- * destination], then the regions.
+ * and partition a Float64 meta row [localNext, wantsGc, then (length,
+ * minArrival) per destination], then the regions.
  */
 const ARRIVED = 0
 const GENERATION = 1
@@ -38,7 +38,7 @@ export function createExchangeBuffer(shape: ExchangeShape): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_BYTES + metaBytes(shape) + 2 * shape.partitions * shape.partitions * shape.regionBytes)
 }
 
-const metaRow = (partitions: number) => 1 + 2 * partitions
+const metaRow = (partitions: number) => 2 + 2 * partitions
 const metaBytes = ({ partitions }: ExchangeShape) => 2 * partitions * metaRow(partitions) * 8
 
 /** A region of the shared buffer, with a DataView made once. */
@@ -53,6 +53,8 @@ export interface Inbound {
   from: Uint8Array[]
   /** The earliest time anything is due anywhere, messages in flight included (Infinity when idle). */
   globalNext: number
+  /** Some partition asked for a garbage collection now (see Partition: all collect together). */
+  collect: boolean
 }
 
 /** One partition's end of the exchange. */
@@ -104,28 +106,31 @@ export class Exchange {
    * Ends the window: publishes what we wrote and when our next local event is
    * due, waits for every partition to do the same, and returns what they sent us.
    */
-  exchange(localNext: number): Inbound {
+  exchange(localNext: number, wantsGc = false): Inbound {
     const { partitions } = this.shape
     const parity = this.window & 1
     const mine = this.metaIndex(parity, this.self)
     this.meta[mine] = localNext
+    this.meta[mine + 1] = wantsGc ? 1 : 0
     for (let to = 0; to < partitions; to++) {
-      this.meta[mine + 1 + 2 * to] = this.written[to]
-      this.meta[mine + 2 + 2 * to] = this.minArrival[to]
+      this.meta[mine + 2 + 2 * to] = this.written[to]
+      this.meta[mine + 3 + 2 * to] = this.minArrival[to]
       this.written[to] = 0
       this.minArrival[to] = Infinity
     }
     this.barrier()
     const from: Uint8Array[] = []
     let globalNext = Infinity
+    let collect = false
     for (let p = 0; p < partitions; p++) {
       const row = this.metaIndex(parity, p)
       globalNext = Math.min(globalNext, this.meta[row])
-      for (let to = 0; to < partitions; to++) globalNext = Math.min(globalNext, this.meta[row + 2 + 2 * to])
-      from.push(this.inRegions[parity][p].subarray(0, this.meta[row + 1 + 2 * this.self]))
+      collect ||= this.meta[row + 1] === 1
+      for (let to = 0; to < partitions; to++) globalNext = Math.min(globalNext, this.meta[row + 3 + 2 * to])
+      from.push(this.inRegions[parity][p].subarray(0, this.meta[row + 2 + 2 * this.self]))
     }
     this.window++
-    return { from, globalNext }
+    return { from, globalNext, collect }
   }
 
   /** Tells every partition to stop: their next barrier throws ExchangeAborted. */

@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8'
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
 import { type Observable, ReplaySubject, Subscription, timer } from 'rxjs'
 import { RING_SIZE } from '../../ids'
 import { withTimeout } from '../../operators'
@@ -51,6 +51,15 @@ export interface PartitionStats {
   actionsRun: number
 }
 
+/**
+ * A partition looks at how full its young generation is every this many
+ * windows, and past GC_FILL asks every partition to collect it in the same
+ * window: a scavenge takes tens of ms, and in lock-step the others would
+ * otherwise sit out each one (needs node --expose-gc; without it V8 decides).
+ */
+const GC_CHECK_EVERY = 8
+const GC_FILL = 0.75
+
 /** The partition a peer id lives in: the ring is cut into equal arcs, so most successor traffic stays inside one. */
 export function partitionOf(id: number, partitions: number): number {
   return Math.min(partitions - 1, Math.floor((id / RING_SIZE) * partitions))
@@ -100,6 +109,8 @@ export class Partition implements PartitionInbox {
   private readonly toHost = new Map<number, ReplaySubject<unknown>>()
   private nextSession = 0
   private globalNext = 0
+  private windows = 0
+  private readonly collectYoung = typeof globalThis.gc === 'function' ? () => globalThis.gc!({ type: 'minor' }) : null
   private readonly hops: number[] = []
   private failedLookups = 0
   private pendingLookups = 0
@@ -263,11 +274,13 @@ export class Partition implements PartitionInbox {
 
   /** Ends a window: trades messages with every partition, applies theirs, learns when the next window starts. */
   private trade(): void {
-    const inbound = this.exchange.exchange(this.scheduler.nextTime() ?? Infinity)
+    const wantsGc = this.collectYoung !== null && ++this.windows % GC_CHECK_EVERY === 0 && youngGenerationFill() > GC_FILL
+    const inbound = this.exchange.exchange(this.scheduler.nextTime() ?? Infinity, wantsGc)
     for (let from = 0; from < inbound.from.length; from++) {
       if (from !== this.self) readPartitionMessages(inbound.from[from], this)
     }
     this.globalNext = inbound.globalNext
+    if (inbound.collect) this.collectYoung?.()
   }
 
   private toOthers(send: (partition: number) => void): void {
@@ -387,4 +400,10 @@ export class Partition implements PartitionInbox {
     }
     hostPipe.next(signal)
   }
+}
+
+/** How full the young generation (V8's new space) is, 0 to 1. */
+function youngGenerationFill(): number {
+  const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')
+  return space === undefined || space.space_size === 0 ? 0 : space.space_used_size / space.space_size
 }
