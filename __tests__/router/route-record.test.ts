@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { ExplorerError, isExplorerError } from '../../src/errors'
 import { RING_SIZE } from '../../src/ids'
-import { MAX_ROUTE_HOPS, readRoute, readSourceRoute, writeRoute, writeSourceRoute } from '../../src/wire/route-record'
+import { DEFAULT_TTL, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../../src/wire/frame'
+import { MAX_ROUTE_HOPS, readRoute, readSourceRoute, withHop, writeRoute, writeSourceRoute } from '../../src/wire/route-record'
 
 const MAX = RING_SIZE - 1
 const idArb = fc.oneof(fc.integer({ min: 0, max: MAX }), fc.constantFrom(0, MAX, 2 ** 32 - 1, 2 ** 32))
@@ -59,6 +60,21 @@ describe('route record (traced frames): [count][ids][rest]', () => {
         expect(record.rest).toEqual(rest)
       }),
       { numRuns: 1000 },
+    )
+  })
+})
+
+describe('withHop: a forwarder appends itself to a traced frame as bytes', () => {
+  it('any record and rest: the same frame with the id appended and the header ttl and flags set (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(idArb, { maxLength: MAX_ROUTE_HOPS - 1 }), restArb, idArb, (path, rest, self) => {
+        const frame = { type: FrameType.Ring, ttl: DEFAULT_TTL, flags: FrameFlag.Traced, source: 7, dest: 9, conn: 3, seq: 0, payload: writeRoute(path, rest) }
+        const forwarded = decodeFrame(withHop(encodeFrame(frame), self, DEFAULT_TTL - 1, FrameFlag.Traced | FrameFlag.Final))
+        expect({ ...forwarded, payload: undefined }).toEqual({ ...frame, ttl: DEFAULT_TTL - 1, flags: FrameFlag.Traced | FrameFlag.Final, payload: undefined })
+        const record = readRoute(forwarded.payload)
+        expect(record.ids).toEqual([...path, self])
+        expect([...record.rest]).toEqual([...rest])
+      }),
     )
   })
 })

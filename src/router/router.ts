@@ -2,7 +2,7 @@ import { Observable, Subject, Subscription, filter, merge } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../errors'
 import { DEFAULT_TTL, Frame, FrameFlag, FrameType, MAX_PAYLOAD_BYTES, decodeFrame, encodeFrame } from '../wire/frame'
 import { type MalformedReason, inspectInbound } from '../wire/inbound'
-import { MAX_ROUTE_HOPS, SourceRoute, readRoute, readSourceRoute, writeRoute, writeSourceRoute } from '../wire/route-record'
+import { MAX_ROUTE_HOPS, SourceRoute, readRoute, readSourceRoute, withHop, writeRoute, writeSourceRoute } from '../wire/route-record'
 import type { ChannelSet } from './channel-set'
 import type { RoutingView } from './routing-table'
 import { DropReason, RouterStats, emptyRouterStats } from './stats'
@@ -247,9 +247,10 @@ export class Router {
     frame.ttl -= 1
     let out: Uint8Array
     if (frame.flags & FrameFlag.Traced) {
-      const record = this.parseRoute(frame.payload)
-      if (record === null) return false
-      if (record.ids.length >= MAX_ROUTE_HOPS) {
+      // Inbound frames had their record checked on arrival; our own are parsed here.
+      const hops = bytes !== null ? frame.payload[0] : this.parseRoute(frame.payload)?.ids.length
+      if (hops === undefined) return false
+      if (hops >= MAX_ROUTE_HOPS) {
         this.drop('TTL_EXPIRED')
         return false
       }
@@ -258,10 +259,13 @@ export class Router {
         this.drop('TOO_BIG')
         return false
       }
-      // The record grows by one id a hop, so the frame is encoded afresh.
-      record.ids.push(this.self)
-      frame.payload = writeRoute(record.ids, record.rest)
-      out = encodeFrame(frame)
+      // The record grows by one id a hop, so the frame is written afresh (as bytes when it came as bytes).
+      if (bytes !== null) out = withHop(bytes, this.self, frame.ttl, frame.flags)
+      else {
+        const record = readRoute(frame.payload)
+        frame.payload = writeRoute([...record.ids, this.self], record.rest)
+        out = encodeFrame(frame)
+      }
     } else if (bytes !== null) {
       bytes[2] = frame.ttl
       bytes[3] = frame.flags

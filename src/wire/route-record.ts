@@ -1,6 +1,7 @@
 import { ExplorerError } from '../errors'
 import { bytesToId, writeId } from '../ids'
 import { allocBytes } from './bytes'
+import { HEADER_BYTES } from './frame'
 
 /**
  * A list of peer ids carried at the start of a payload: [count u8][count × 6-byte ids].
@@ -22,6 +23,25 @@ export function writeRoute(ids: readonly number[], rest: Uint8Array): Uint8Array
   out[0] = ids.length
   for (let i = 0; i < ids.length; i++) writeId(out, 1 + 6 * i, ids[i])
   out.set(rest, 1 + 6 * ids.length)
+  return out
+}
+
+/**
+ * The traced frame `frame` (whole, header included, its payload starting
+ * with a route record) with `self` appended to the record and the header's
+ * ttl and flags set: one new buffer, the ids copied as bytes, not decoded.
+ * The record must have been checked (routeProblem) and hold under MAX_ROUTE_HOPS ids.
+ */
+export function withHop(frame: Uint8Array, self: number, ttl: number, flags: number): Uint8Array {
+  const count = frame[HEADER_BYTES]
+  const recordEnd = HEADER_BYTES + 1 + 6 * count
+  const out = allocBytes(frame.byteLength + 6)
+  out.set(frame.subarray(0, recordEnd))
+  out[2] = ttl
+  out[3] = flags
+  out[HEADER_BYTES] = count + 1
+  writeId(out, recordEnd, self)
+  out.set(frame.subarray(recordEnd), recordEnd + 6)
   return out
 }
 
