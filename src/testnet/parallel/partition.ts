@@ -402,8 +402,9 @@ export class Partition implements PartitionInbox {
   }
 }
 
-/** How full the young generation (V8's new space) is, 0 to 1. */
+/** How full the young generation's current semi-space is, 0 to 1 (V8's new_space space_size counts both semi-spaces). */
 function youngGenerationFill(): number {
   const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')
-  return space === undefined || space.space_size === 0 ? 0 : space.space_used_size / space.space_size
+  const capacity = space === undefined ? 0 : space.space_used_size + space.space_available_size
+  return capacity === 0 ? 0 : space!.space_used_size / capacity
 }
