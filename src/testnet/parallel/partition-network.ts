@@ -22,8 +22,6 @@ export class PartitionNetwork extends MemoryNetwork {
     options: MemoryNetworkOptions & { latencyMs: number },
     private readonly partition: number,
     private readonly partitions: number,
-    /** The partition a peer id lives in. */
-    private readonly partitionOf: (id: number) => number,
     private readonly outbox: PartitionOutbox,
   ) {
     super(options)

@@ -1,19 +1,20 @@
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
-import { type Observable, ReplaySubject, Subscription, timer } from 'rxjs'
+import { getHeapStatistics } from 'node:v8'
+import { type Observable, Subscription, timer } from 'rxjs'
 import { RING_SIZE } from '../../ids'
-import { withTimeout } from '../../operators'
 import { RingNode } from '../../ring/node'
 import { RING_DEFAULTS, type RingOptions } from '../../ring/options'
 import { SortedIds } from '../../router/sorted-ids'
 import { VirtualScheduler } from '../../scheduler/virtual-scheduler'
 import { ExplorerError } from '../../errors'
-import type { Channel, SignalPort } from '../../transport/types'
+import type { Channel } from '../../transport/types'
 import { RingOracle } from '../oracle'
 import { seededRandom } from '../random'
 import { BOOTSTRAP_CANDIDATES, HINT_SEARCH, MAX_JOIN_ROUNDS, rendezvous } from '../testnet'
 import type { Exchange } from './exchange'
 import { PartitionOutbox, readPartitionMessages, type PartitionInbox } from './messages'
+import { JointGc } from './joint-gc'
 import { PartitionNetwork } from './partition-network'
+import { ServerRelay } from './server-relay'
 
 /** What every partition is told at start (the same for all but `partition`). */
 export interface PartitionSetup {
@@ -50,15 +51,6 @@ export interface PartitionStats {
   heapUsedBytes: number
   actionsRun: number
 }
-
-/**
- * A partition looks at how full its young generation is every this many
- * windows, and past GC_FILL asks every partition to collect it in the same
- * window: a scavenge takes tens of ms, and in lock-step the others would
- * otherwise sit out each one (needs node --expose-gc; without it V8 decides).
- */
-const GC_CHECK_EVERY = 8
-const GC_FILL = 0.75
 
 /** The partition a peer id lives in: the ring is cut into equal arcs, so most successor traffic stays inside one. */
 export function partitionOf(id: number, partitions: number): number {
@@ -104,13 +96,9 @@ export class Partition implements PartitionInbox {
   private readonly hinting = new Set<number>()
   private readonly firstPeer: number
   private readonly timers = new Subscription()
-  /** Relayed rendezvous: our joiners' pipes (signals from their host) and our hosts' (signals from the joiner), by session. */
-  private readonly toJoiner = new Map<number, ReplaySubject<unknown>>()
-  private readonly toHost = new Map<number, ReplaySubject<unknown>>()
-  private nextSession = 0
+  private readonly relay: ServerRelay
   private globalNext = 0
-  private windows = 0
-  private readonly collectYoung = typeof globalThis.gc === 'function' ? () => globalThis.gc!({ type: 'minor' }) : null
+  private readonly jointGc = new JointGc()
   private readonly hops: number[] = []
   private failedLookups = 0
   private pendingLookups = 0
@@ -126,8 +114,13 @@ export class Partition implements PartitionInbox {
     this.outbox = new PartitionOutbox(exchange)
     this.network = new PartitionNetwork(
       { scheduler: this.scheduler, latencyMs: setup.latencyMs, random: this.random, failureDetectionMs: setup.failureDetectionMs },
-      this.self, this.partitions, (id) => partitionOf(id, this.partitions), this.outbox,
+      this.self, this.partitions, this.outbox,
     )
+    const connectTimeoutMs = setup.ring.connectTimeoutMs ?? RING_DEFAULTS.connectTimeoutMs
+    // A relayed signal gets to the other partition one link latency later.
+    const relaySignal = (session: number, from: number, to: number, signal: unknown) =>
+      this.outbox.signal(partitionOf(to, this.partitions), session, from, to, this.scheduler.now() + setup.latencyMs, signal)
+    this.relay = new ServerRelay(this.self, this.partitions, this.network, this.scheduler, connectTimeoutMs, relaySignal, this.nodes)
     this.live = new Set(setup.peers.map((p) => p.id))
     this.oracle = new RingOracle(this.live)
     const [first, ...joiners] = setup.peers
@@ -244,7 +237,7 @@ export class Partition implements PartitionInbox {
   }
 
   signal(session: number, from: number, to: number, at: number, signal: unknown): void {
-    this.scheduler.schedule(() => this.relayed(session, from, to, signal), at - this.scheduler.now())
+    this.scheduler.schedule(() => this.relay.deliver(session, from, to, signal), at - this.scheduler.now())
   }
 
   registered(id: number): void {
@@ -274,13 +267,12 @@ export class Partition implements PartitionInbox {
 
   /** Ends a window: trades messages with every partition, applies theirs, learns when the next window starts. */
   private trade(): void {
-    const wantsGc = this.collectYoung !== null && ++this.windows % GC_CHECK_EVERY === 0 && youngGenerationFill() > GC_FILL
-    const inbound = this.exchange.exchange(this.scheduler.nextTime() ?? Infinity, wantsGc)
+    const inbound = this.exchange.exchange(this.scheduler.nextTime() ?? Infinity, this.jointGc.wanted())
     for (let from = 0; from < inbound.from.length; from++) {
       if (from !== this.self) readPartitionMessages(inbound.from[from], this)
     }
     this.globalNext = inbound.globalNext
-    if (inbound.collect) this.collectYoung?.()
+    if (inbound.collect) this.jointGc.collect()
   }
 
   private toOthers(send: (partition: number) => void): void {
@@ -345,66 +337,10 @@ export class Partition implements PartitionInbox {
     }
   }
 
-  /** The server pairs `joiner` (ours) with `host`: in process when the host is ours too, else through the exchange. */
+  /** The server pairs `joiner` (ours) with `host`: in process when the host is ours too, else relayed through the exchange. */
   private rendezvous$(joiner: number, host: number): Observable<Channel> {
     const hostNode = this.nodes.get(host)
     if (hostNode !== undefined) return rendezvous(this.network.transport(joiner), joiner, this.network.transport(host), hostNode)
-    const session = this.nextSession++ * this.partitions + this.self
-    const signals = new ReplaySubject<unknown>()
-    this.toJoiner.set(session, signals)
-    const port: SignalPort = { signals$: signals, send: (signal) => this.relay(session, joiner, host, signal) }
-    const connectTimeoutMs = this.setup.ring.connectTimeoutMs ?? RING_DEFAULTS.connectTimeoutMs
-    const channel = new ReplaySubject<Channel>(1)
-    this.network
-      .transport(joiner)
-      .connect(host, port)
-      .pipe(withTimeout(connectTimeoutMs, this.scheduler, () => new ExplorerError('SIGNAL_FAILED', 'no answer through the server')))
-      .subscribe({
-        next: (ch) => {
-          this.toJoiner.delete(session)
-          channel.next(ch)
-        },
-        error: (error) => {
-          this.toJoiner.delete(session)
-          channel.error(error)
-        },
-      })
-    return channel
+    return this.relay.dial$(joiner, host)
   }
-
-  /** A signal the server relays to `to` in another partition: it gets there one latency later. */
-  private relay(session: number, from: number, to: number, signal: unknown): void {
-    this.outbox.signal(partitionOf(to, this.partitions), session, from, to, this.scheduler.now() + this.setup.latencyMs, signal)
-  }
-
-  private relayed(session: number, from: number, to: number, signal: unknown): void {
-    const joinerPipe = this.toJoiner.get(session)
-    if (joinerPipe !== undefined) return joinerPipe.next(signal)
-    let hostPipe = this.toHost.get(session)
-    if (hostPipe === undefined) {
-      const host = this.nodes.get(to)
-      if (host === undefined) return
-      const pipe = (hostPipe = new ReplaySubject<unknown>())
-      this.toHost.set(session, pipe)
-      const port: SignalPort = { signals$: pipe, send: (s) => this.relay(session, to, from, s) }
-      this.network
-        .transport(to)
-        .accept(from, port)
-        .subscribe({
-          next: (ch) => {
-            this.toHost.delete(session)
-            host.channels.add(ch, from)
-          },
-          error: () => this.toHost.delete(session),
-        })
-    }
-    hostPipe.next(signal)
-  }
-}
-
-/** How full the young generation's current semi-space is, 0 to 1 (V8's new_space space_size counts both semi-spaces). */
-function youngGenerationFill(): number {
-  const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')
-  const capacity = space === undefined ? 0 : space.space_used_size + space.space_available_size
-  return capacity === 0 ? 0 : space!.space_used_size / capacity
 }
