@@ -57,6 +57,26 @@ describe(`testnet: a ${N}-peer ring`, () => {
   let net: Testnet
   afterEach(() => net?.close())
 
+  it('the oracle finds a wrong finger wherever its scan starts, and counts it', () => {
+    net = createTestnet(N, { seed: 11 })
+    expect(net.converge()).toBeGreaterThanOrEqual(0)
+    const nodes = [...net.nodes.values()]
+    const oracle = net.oracle()
+    expect(oracle.firstWrongFinger(nodes)).toBe(-1)
+    expect(oracle.fingersAllCorrect(nodes)).toBe(true)
+    // Point one row of peer 40 at a peer that is not its owner.
+    const bad = nodes[40]
+    const row = bad.fingerTable.rows()[0]
+    const wrongPeer = nodes.find((n) => n.id !== bad.fingerTable.get(row) && n.id !== bad.id)!.id
+    bad.fingerTable.set(row, wrongPeer)
+    expect(oracle.firstWrongFinger(nodes)).toBe(40)
+    expect(oracle.firstWrongFinger(nodes, 40)).toBe(40)
+    expect(oracle.firstWrongFinger(nodes, 41)).toBe(40) // wraps around
+    expect(oracle.fingersAllCorrect(nodes)).toBe(false)
+    const { right, total } = oracle.fingerCounts(nodes)
+    expect(total - right).toBe(1)
+  })
+
   it(`converges; 200 lookups from random peers reach the owner in ≤ log2(N) + 2 = ${MAX_HOPS} hops`, () => {
     net = createTestnet(N, { seed: 1 })
     expect(net.nodes.size).toBe(N)

@@ -16,8 +16,9 @@ interface Result {
 
 const [input, output] = process.argv.slice(2)
 if (!input || !output) throw new Error('usage: chart.ts results.json out.svg')
-const results: Result[] = JSON.parse(readFileSync(input, 'utf8')).filter((r: Result) => !r.failedPeers && r.mode !== 'churn')
-results.sort((a, b) => a.peers - b.peers)
+const rows: Result[] = JSON.parse(readFileSync(input, 'utf8')).filter((r: Result) => !r.failedPeers && r.mode !== 'churn')
+// One point per size: the first row for it (one-thread runs come before runs with --workers).
+const results = rows.filter((r, i) => rows.findIndex((other) => other.peers === r.peers) === i).sort((a, b) => a.peers - b.peers)
 
 const W = 640, H = 400, left = 60, right = 20, top = 40, bottom = 50
 const minLog = Math.floor(Math.log2(results[0].peers)) - 1

@@ -72,9 +72,25 @@ export class RingOracle {
 
   /** Every finger entry points at the true successor of its start (stops at the first that does not). */
   fingersAllCorrect(nodes: Iterable<RingNode>): boolean {
-    for (const node of nodes) {
-      for (const [row, peer] of node.fingerTable.filled()) if (peer !== this.owner(fingerStart(node.id, row))) return false
+    for (const node of nodes) if (!this.fingersRight(node)) return false
+    return true
+  }
+
+  /**
+   * The index of the first of `nodes`, from `start` on and wrapping, with a
+   * wrong finger entry; -1 when none has. A check made every round can start
+   * where the last one stopped: a wrong finger tends to stay wrong a while.
+   */
+  firstWrongFinger(nodes: readonly RingNode[], start = 0): number {
+    for (let k = 0; k < nodes.length; k++) {
+      const i = (start + k) % nodes.length
+      if (!this.fingersRight(nodes[i])) return i
     }
+    return -1
+  }
+
+  private fingersRight(node: RingNode): boolean {
+    for (const [row, peer] of node.fingerTable.filled()) if (peer !== this.owner(fingerStart(node.id, row))) return false
     return true
   }
 }

@@ -3,13 +3,14 @@ import { getHeapSpaceStatistics } from 'node:v8'
 /**
  * Young-generation collections that every partition runs in the same window.
  * A scavenge takes tens of ms, and in lock-step the other partitions would
- * sit out each one. Every CHECK_EVERY windows a partition looks at how full
+ * sit out each one. Every CHECK_EVERY windows (a few MB of allocation at
+ * most) a partition looks at how full
  * its young generation is and past FILL asks for a joint collection (the
  * exchange carries the request). Needs node --expose-gc; without it, V8
  * collects on its own and this does nothing.
  */
-const CHECK_EVERY = 8
-const FILL = 0.75
+const CHECK_EVERY = 4
+const FILL = 0.9
 
 export class JointGc {
   private windows = 0

@@ -99,6 +99,8 @@ export class Partition implements PartitionInbox {
   private readonly relay: ServerRelay
   private globalNext = 0
   private readonly jointGc = new JointGc()
+  /** Where the last progress check found a wrong finger: the next one starts there. */
+  private wrongFingerAt = 0
   private readonly hops: number[] = []
   private failedLookups = 0
   private pendingLookups = 0
@@ -156,8 +158,13 @@ export class Partition implements PartitionInbox {
 
   /** Checked after every step of a convergence: cheap (it stops at the first thing wrong). */
   progress(): PartitionProgress {
-    const nodes = this.nodes.values()
-    const converged = this.oracle.ringCorrect(nodes) && this.oracle.fingersAllCorrect(this.nodes.values())
+    const nodes = [...this.nodes.values()]
+    let converged = this.oracle.ringCorrect(nodes)
+    if (converged) {
+      const wrong = this.oracle.firstWrongFinger(nodes, this.wrongFingerAt)
+      converged = wrong < 0
+      if (!converged) this.wrongFingerAt = wrong
+    }
     return { converged, pendingLookups: this.pendingLookups }
   }
 
