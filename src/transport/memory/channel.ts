@@ -13,7 +13,7 @@ import type { LinkModel } from './link'
 export interface FarEnd {
   /** False once that end is known to have closed. */
   readonly isOpen: boolean
-  /** A frame this end sent (null: this end closed) reaches that end `latency` ms from now. */
+  /** A frame this end sent (null: this end closed) reaches that end `latency` ms from now. The sender's buffer: copy it to keep it. */
   arrive(frame: Uint8Array | null, latency: number): void
   /** This end's peer crashed: that end stops hearing from it now and closes `detectionMs` later. */
   remoteCrashed(detectionMs: number): void
@@ -92,7 +92,7 @@ export class MemoryChannel implements Channel, FarEnd {
       return true
     }
     this.bufferedAmount += frame.byteLength
-    this.remote.arrive(copyBytes(frame), link.latency())
+    this.remote.arrive(frame, link.latency())
     return true
   }
 
@@ -135,7 +135,7 @@ export class MemoryChannel implements Channel, FarEnd {
 
   arrive(frame: Uint8Array | null, latency: number): void {
     const now = this.link.scheduler.now()
-    this.arriveAt(frame, Math.max(now + latency, this.lastArrival))
+    this.arriveAt(frame === null ? null : copyBytes(frame), Math.max(now + latency, this.lastArrival))
   }
 
   /** A frame (null: the remote closed) arrives at virtual time `at` (never before one already queued). */
