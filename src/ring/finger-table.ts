@@ -18,6 +18,10 @@ export class FingerTable {
   private readonly updates = new Subject<FingerUpdate>()
   readonly updates$: Observable<FingerUpdate> = this.updates.asObservable()
 
+  /** The last rows chooseRows handed out, and the last set retain kept. */
+  private chosen: number[] | null = null
+  private retained: readonly number[] | null = null
+
   constructor(private readonly maxFingers: number) {}
 
   get(row: number): number | undefined {
@@ -45,6 +49,8 @@ export class FingerTable {
   set(row: number, peer: number): FingerUpdate | null {
     const previous = this.entries.get(row)
     if (previous === peer) return null
+    // A row outside the kept set (updateFinger of any row): the next retain must look again.
+    if (this.retained !== null && !this.retained.includes(row)) this.retained = null
     this.entries.set(row, peer)
     return this.emit({ row, id: formatId(peer), previous: previous === undefined ? null : formatId(previous) })
   }
@@ -63,17 +69,27 @@ export class FingerTable {
 
   /** Drops rows outside the chosen set, after the size estimate moved. */
   retain(rows: readonly number[]): void {
+    // Every fix-fingers tick asks; the set rarely changes (chooseRows hands out the same array until it does).
+    if (rows === this.retained) return
+    this.retained = rows
     const keep = new Set(rows)
     for (const row of this.rows()) if (!keep.has(row)) this.delete(row)
   }
 
-  /** The rows worth keeping for a ring of about `estimatedPeers`. Highest rows first: they matter most. */
-  chooseRows(estimatedPeers: number): number[] {
+  /**
+   * The rows worth keeping for a ring of about `estimatedPeers`. Highest rows
+   * first: they matter most. The same array as last time while the choice is
+   * the same: do not change it.
+   */
+  chooseRows(estimatedPeers: number): readonly number[] {
     const log2n = Math.log2(Math.max(2, estimatedPeers))
     const lowest = Math.max(ID_BITS - this.maxFingers, Math.floor(ID_BITS - log2n) - 1, 0)
-    const rows: number[] = []
-    for (let row = ID_BITS - 1; row >= lowest; row--) rows.push(row)
-    return rows
+    if (this.chosen === null || this.chosen[this.chosen.length - 1] !== lowest) {
+      const rows: number[] = []
+      for (let row = ID_BITS - 1; row >= lowest; row--) rows.push(row)
+      this.chosen = rows
+    }
+    return this.chosen
   }
 
   complete(): void {

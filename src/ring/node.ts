@@ -551,7 +551,7 @@ export class RingNode {
     return timer(backoff + Math.floor(this.random() * backoff), this.scheduler)
   }
 
-  private chosenRows(): number[] {
+  private chosenRows(): readonly number[] {
     return this.fingerTable.chooseRows(estimateRingSize(this.id, this.successors))
   }
 
