@@ -14,11 +14,12 @@ import { readRoute, readSourceRoute } from '../../src/wire/route-record'
 describe('a finger lookup carries the channel offer', () => {
   type Seen = { type: FrameType; op?: RingOp; offer?: boolean; answer?: boolean }
 
-  function setup() {
+  function setup(carriedOffers = true) {
     const seen: Seen[] = []
     // Few fingers and successors: many rows' owners have no channel to the peer yet.
     const net = createTestnet(64, {
       seed: 5,
+      carriedOffers,
       maxFingers: 3,
       successors: 3,
       frameTap: (_from, _to, bytes) => {
@@ -63,6 +64,22 @@ describe('a finger lookup carries the channel offer', () => {
     expect(seen.some((s) => s.op === RingOp.Found && s.answer)).toBe(true)
     expect(a.signalling.sessionCount).toBe(0)
     expect(b.signalling.sessionCount).toBe(0)
+    net.close()
+  })
+
+  it('over a transport whose offers are not cheap (WebRTC), the lookup carries none: the channel is signalled after it', async () => {
+    const { net, seen, oracle } = setup(false)
+    const { a, b, row } = unconnectedRow(net, oracle)
+    seen.length = 0
+    const update = firstValueFrom(a.updateFinger$(row))
+    net.scheduler.advanceBy(100)
+    await expect(update).resolves.toMatchObject({ row })
+    expect(a.fingerTable.get(row)).toBe(b.id)
+    expect(a.channels.has(b.id) && b.channels.has(a.id)).toBe(true)
+    expect(seen.some((s) => s.op === RingOp.FindSuccessor)).toBe(true)
+    expect(seen.filter((s) => s.offer || s.answer)).toEqual([])
+    // Offer and answer, each along the lookup's path.
+    expect(seen.filter((s) => s.type === FrameType.Signal).length).toBeGreaterThanOrEqual(2)
     net.close()
   })
 

@@ -114,13 +114,14 @@ export class OverlaySignalling {
    * offer rides on the lookup (FindSuccessor), the owner answers on its Found
    * (`acceptCarried`), and `bindOffer` names the remote. Two traversals of the
    * ring instead of four (lookup, Found, offer, answer). Emits once the offer
-   * is made, or null when no session can be spared or the transport failed
-   * (a plain lookup then). Whatever becomes of the lookup, the caller ends
+   * is made, or null (a plain lookup then) when the transport's offers are
+   * not cheap (WebRTC: see Transport.cheapOffers), no session can be spared,
+   * or the transport failed. Whatever becomes of the lookup, the caller ends
    * with `bindOffer` or `dropOffer`.
    */
   openOffer$(): Observable<OpenOffer | null> {
     return new Observable<OpenOffer | null>((subscriber) => {
-      if (this.sessionCount >= this.options.maxSessions) {
+      if (!this.transport.cheapOffers || this.sessionCount >= this.options.maxSessions) {
         subscriber.next(null)
         subscriber.complete()
         return

@@ -14,6 +14,7 @@ export function tappedTransport(inner: Transport, self: number, tap: FrameTap): 
   return {
     connect: (remoteId: number | null, port: SignalPort): Observable<Channel> => inner.connect(remoteId, port).pipe(wrap),
     accept: (remoteId: number, port: SignalPort): Observable<Channel> => inner.accept(remoteId, port).pipe(wrap),
+    cheapOffers: inner.cheapOffers,
   }
 }
 

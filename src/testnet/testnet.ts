@@ -31,6 +31,8 @@ export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | '
   bootstrap?: 'registry' | 'first'
   /** Sees every frame every peer sends (simulation bookkeeping, e.g. traffic by kind). Default: none, channels are not wrapped. */
   frameTap?: FrameTap
+  /** False: finger lookups carry no channel offers, as over WebRTC (see Transport.cheapOffers). Default true. */
+  carriedOffers?: boolean
   /** Called when a peer has finished joining (the first peer too), right after the registry learns of it. */
   onJoined?: (node: RingNode) => void
   /**
@@ -80,9 +82,12 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
   const stabilizeMs = options.stabilizeMs ?? 1000
   const nodes = new Map<number, RingNode>()
 
-  const { frameTap, onJoined, ringCheckMs = 2000, ...nodeOptions } = options
+  const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, ...nodeOptions } = options
   // Every transport a peer uses (ring and rendezvous) goes through here, so a tap sees all its frames.
-  const transportOf = (id: number): Transport => (frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id))
+  const transportOf = (id: number): Transport => {
+    const transport = frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id)
+    return carriedOffers ? transport : { connect: (remote, port) => transport.connect(remote, port), accept: (remote, port) => transport.accept(remote, port) }
+  }
   const makeNode = (id: number) => {
     const node = new RingNode({ ...nodeOptions, id, transport: transportOf(id), scheduler, random })
     nodes.set(id, node)

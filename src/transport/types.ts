@@ -62,4 +62,12 @@ export interface Transport {
   connect(remoteId: number | null, port: SignalPort): Observable<Channel>
   /** Answer a remote's attempt; port.signals$ replays the signal that announced it. */
   accept(remoteId: number, port: SignalPort): Observable<Channel>
+  /**
+   * Whether an open offer costs so little to make and to drop that the
+   * overlay may send one with every finger lookup, although about one in ten
+   * lands on an owner that already has a channel to us and is dropped (the
+   * memory transport). Not for WebRTC: each offer is an RTCPeerConnection,
+   * and Chrome caps a tab at about 500 of them over its lifetime.
+   */
+  readonly cheapOffers?: boolean
 }
