@@ -87,16 +87,26 @@ describe('parallel testnet: the ring split across worker threads', () => {
     })
   })
 
-  it('refuses fewer than 2 partitions at once, and a link latency under 1 ms (the lookahead) from the workers', async () => {
-    let thrown: unknown
-    try {
-      new ParallelTestnet(8, { partitions: 1, workerScript })
-    } catch (error) {
-      thrown = error
+  it('refuses fewer than 2 partitions, and a link latency under 1 ms (the lookahead), at once: BAD_OPTIONS', () => {
+    const thrownBy = (options: Partial<ParallelTestnetOptions>) => {
+      try {
+        new ParallelTestnet(8, { partitions: 2, workerScript, ...options })
+      } catch (error) {
+        return error
+      }
     }
-    expect(isExplorerError(thrown, 'BAD_OPTIONS')).toBe(true)
-    await withNet(8, { latencyMs: 0.5 }, async (net) => {
-      await expect(net.report()).rejects.toThrow(/latency of at least 1 ms/)
+    expect(isExplorerError(thrownBy({ partitions: 1 }), 'BAD_OPTIONS')).toBe(true)
+    const latency = thrownBy({ latencyMs: 0.5 })
+    expect(isExplorerError(latency, 'BAD_OPTIONS')).toBe(true)
+    expect((latency as Error).message).toMatch(/latency of at least 1 ms/)
+  })
+
+  it('a partition that fails mid-run fails the run with its reason, stops the other, and every later command', async () => {
+    // 64-byte regions: the first window's messages between the partitions overflow them.
+    await withNet(64, { seed: 2, regionBytes: 64 }, async (net) => {
+      const run = net.converge(10_000)
+      await expect(run).rejects.toThrow(/over 64 bytes in one window/)
+      await expect(net.progress()).rejects.toThrow(/over 64 bytes in one window/)
     })
   })
 })

@@ -41,7 +41,8 @@ export class ParallelTestnet {
   readonly random: () => number
   readonly stabilizeMs: number
   private readonly workers: Worker[]
-  private readonly replies: ((reply: PartitionReply) => void)[] = []
+  /** The pending command's settlement, per partition. */
+  private readonly pending: { resolve: (value: unknown) => void; reject: (error: Error) => void }[] = []
   /** Live peers in creation order. */
   private live: number[]
   private time = 0
@@ -51,6 +52,7 @@ export class ParallelTestnet {
     const { partitions, workerScript, regionBytes = 16 * 2 ** 20, resourceLimits, seed = 1, joinWindowMs = 10_000, ...ring } = options
     if (!(Number.isInteger(partitions) && partitions >= 2)) throw new ExplorerError('BAD_OPTIONS', `partitions must be an integer ≥ 2, got ${partitions}`)
     const { latencyMs = 1, failureDetectionMs = 1000, ringCheckMs = 2000, maxConvergeMs: _unused, ...nodeOptions } = ring
+    if (!(latencyMs >= 1)) throw new ExplorerError('BAD_OPTIONS', `a parallel simulation needs a link latency of at least 1 ms (its lookahead), got ${latencyMs}`)
     this.random = seededRandom(seed)
     this.stabilizeMs = nodeOptions.stabilizeMs ?? RING_DEFAULTS.stabilizeMs
     const ids = new Set<number>()
@@ -68,7 +70,7 @@ export class ParallelTestnet {
     for (let partition = 0; partition < partitions; partition++) {
       const setup: PartitionSetup = { partition, partitions, seed, peers, ring: nodeOptions, latencyMs, failureDetectionMs, ringCheckMs }
       const worker = new Worker(workerScript, { workerData: { setup, buffer, shape } satisfies PartitionWorkerData, resourceLimits })
-      worker.on('message', (reply: PartitionReply) => this.replies[partition]?.(reply))
+      worker.on('message', (reply: PartitionReply) => this.settle(partition, reply))
       worker.on('error', (error) => this.fail(error))
       worker.on('exit', (code) => code !== 0 && this.fail(new Error(`partition ${partition} exited with code ${code}`)))
       this.workers.push(worker)
@@ -151,24 +153,28 @@ export class ParallelTestnet {
       this.workers.map(
         (worker, partition) =>
           new Promise<T>((resolve, reject) => {
-            this.replies[partition] = (reply) => {
-              delete this.replies[partition]
-              if ('error' in reply) {
-                const error = new Error(`partition ${partition}: ${reply.error}`)
-                this.fail(error)
-                reject(error)
-              } else resolve(reply.ok as T)
-            }
+            this.pending[partition] = { resolve: resolve as (value: unknown) => void, reject }
             worker.postMessage(command)
           }),
       ),
     )
   }
 
+  private settle(partition: number, reply: PartitionReply): void {
+    const pending = this.pending[partition]
+    delete this.pending[partition]
+    if ('error' in reply) this.fail(new Error(`partition ${partition}: ${reply.error}`))
+    else pending?.resolve(reply.ok)
+  }
+
+  /** The first failure fails every pending command and every later one: the run is over. */
   private fail(error: Error): void {
-    if (this.failure !== null) return
-    this.failure = error
-    for (const reply of this.replies) reply?.({ error: error.message })
+    if (this.failure === null) this.failure = error
+    for (const [partition, pending] of this.pending.entries()) {
+      if (pending === undefined) continue
+      delete this.pending[partition]
+      pending.reject(this.failure)
+    }
   }
 }
 

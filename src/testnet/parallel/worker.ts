@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads'
+import { isExplorerError } from '../../errors'
 import { Exchange, type ExchangeShape } from './exchange'
 import { Partition, type PartitionSetup } from './partition'
 
@@ -40,7 +41,8 @@ export function runPartitionWorker(): void {
       reply = { ok: run(partition, command) }
     } catch (error) {
       exchange.abort()
-      reply = { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }
+      // Misuse says what is wrong; anything else brings its stack.
+      reply = { error: isExplorerError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error) }
     }
     port.postMessage(reply)
     if (command.type === 'close') port.close()
