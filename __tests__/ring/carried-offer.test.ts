@@ -48,8 +48,9 @@ describe('a finger lookup carries the channel offer', () => {
     throw new Error('every row owner already has a channel')
   }
 
-  it('opens the channel to a new finger with no Signal frame: the offer rides on FindSuccessor, the answer on Found', async () => {
-    const { net, seen, oracle } = setup()
+  /** Peer a points a row at b, a peer it had no channel to; both ends then hold the channel. `seen` has that update's frames only. */
+  async function newFinger(carriedOffers: boolean) {
+    const { net, seen, oracle } = setup(carriedOffers)
     const { a, b, row } = unconnectedRow(net, oracle)
     seen.length = 0
     const update = firstValueFrom(a.updateFinger$(row))
@@ -57,6 +58,11 @@ describe('a finger lookup carries the channel offer', () => {
     await expect(update).resolves.toMatchObject({ row })
     expect(a.fingerTable.get(row)).toBe(b.id)
     expect(a.channels.has(b.id) && b.channels.has(a.id)).toBe(true)
+    return { net, seen, a, b }
+  }
+
+  it('opens the channel to a new finger with no Signal frame: the offer rides on FindSuccessor, the answer on Found', async () => {
+    const { net, seen, a, b } = await newFinger(true)
     // Introduced by the signals: both already route through it.
     expect(a.channels.isRoutable(b.id) && b.channels.isRoutable(a.id)).toBe(true)
     expect(seen.filter((s) => s.type === FrameType.Signal)).toEqual([])
@@ -68,14 +74,7 @@ describe('a finger lookup carries the channel offer', () => {
   })
 
   it('over a transport whose offers are not cheap (WebRTC), the lookup carries none: the channel is signalled after it', async () => {
-    const { net, seen, oracle } = setup(false)
-    const { a, b, row } = unconnectedRow(net, oracle)
-    seen.length = 0
-    const update = firstValueFrom(a.updateFinger$(row))
-    net.scheduler.advanceBy(100)
-    await expect(update).resolves.toMatchObject({ row })
-    expect(a.fingerTable.get(row)).toBe(b.id)
-    expect(a.channels.has(b.id) && b.channels.has(a.id)).toBe(true)
+    const { net, seen } = await newFinger(false)
     expect(seen.some((s) => s.op === RingOp.FindSuccessor)).toBe(true)
     expect(seen.filter((s) => s.offer || s.answer)).toEqual([])
     // Offer and answer, each along the lookup's path.
