@@ -1,5 +1,5 @@
 import type { Testnet } from '../../src/testnet'
-import { randomRingId } from '../../src/testnet'
+import { LookupTally, randomRingId } from '../../src/testnet'
 import type { ParallelTestnet } from '../../src/testnet/parallel'
 
 export interface LookupStats {
@@ -24,28 +24,15 @@ const MAX_WAIT_MS = 60_000
 export async function runLookups(net: Testnet, count: number): Promise<LookupStats> {
   const oracle = net.oracle()
   const live = [...net.nodes.values()]
-  const hops: number[] = []
-  let failed = 0
+  const tally = new LookupTally((key) => oracle.owner(key))
   for (let done = 0; done < count; done += BATCH) {
-    let open = 0
     for (let i = done; i < Math.min(count, done + BATCH); i++) {
       const from = live[Math.floor(net.random() * live.length)]
-      const key = randomRingId(net.random)
-      open++
-      from.lookup$(key).subscribe({
-        next: ({ owner, hops: h }) => {
-          if (owner === oracle.owner(key)) hops.push(h)
-          else failed++
-        },
-        error: () => {
-          failed++
-          open--
-        },
-        complete: () => open--,
-      })
+      tally.start(from, randomRingId(net.random))
     }
-    for (let waited = 0; open > 0 && waited < MAX_WAIT_MS; waited += STEP_MS) net.scheduler.advanceBy(STEP_MS)
+    for (let waited = 0; tally.pending > 0 && waited < MAX_WAIT_MS; waited += STEP_MS) net.scheduler.advanceBy(STEP_MS)
   }
+  const { hops, failed } = tally.take()
   return summarize(count, hops, failed)
 }
 

@@ -287,11 +287,7 @@ export class RingNode {
   private confirmFinger$(start: number, finger: number): Observable<RowOwner> {
     return this.getState$(finger).pipe(
       catchError(() => of(null)),
-      switchMap((state) =>
-        state !== null && state.predecessor !== null && betweenRightInclusive(start, state.predecessor, finger)
-          ? of({ owner: finger, route: null })
-          : this.lookupOpening$(start),
-      ),
+      switchMap((state) => (stillOwns(finger, start, state?.predecessor ?? null) ? of({ owner: finger, route: null }) : this.lookupOpening$(start))),
     )
   }
 
@@ -427,8 +423,7 @@ export class RingNode {
     this.rpc.request(
       (conn) => this.sendGetState(finger, conn), this.timing.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `finger check with ${formatId(finger)}`,
       ({ message }) => {
-        const p = message.op === RingOp.State ? message.predecessor : null
-        if (p === null || !betweenRightInclusive(start, p, finger)) moved()
+        if (!stillOwns(finger, start, message.op === RingOp.State ? message.predecessor : null)) moved()
       },
       moved,
     )
@@ -787,4 +782,9 @@ export class RingNode {
   private assertOpen(): void {
     if (this.closed) throw new ExplorerError('CLOSED', 'this ring node is closed')
   }
+}
+
+/** A finger whose predecessor is before a row's start still owns that row (no predecessor known: not confirmed). */
+function stillOwns(finger: number, start: number, predecessor: number | null): boolean {
+  return predecessor !== null && betweenRightInclusive(start, predecessor, finger)
 }

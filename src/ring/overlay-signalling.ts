@@ -6,6 +6,7 @@ import type { ChannelSet } from '../router/channel-set'
 import type { LocalFrame, Router } from '../router/router'
 import type { Channel, SignalPort, Transport } from '../transport/types'
 import { FrameFlag, FrameType } from '../wire/frame'
+import type { CarriedOffer } from './messages'
 
 /** What travels in a Signal frame's payload (JSON: SDP is text anyway). */
 interface Envelope {
@@ -39,12 +40,6 @@ interface Session {
   firstSignal: ((envelope: Envelope | null) => void) | null
   /** Signals made before the session knew its remote (candidates after a carried offer), sent once it does. */
   unsent: Envelope[]
-}
-
-/** A channel offer to ride on a lookup: the session it belongs to and its first Signal envelope. */
-export interface OpenOffer {
-  session: number
-  envelope: Uint8Array
 }
 
 export interface OverlaySignallingOptions {
@@ -119,8 +114,8 @@ export class OverlaySignalling {
    * or the transport failed. Whatever becomes of the lookup, the caller ends
    * with `bindOffer` or `dropOffer`.
    */
-  openOffer$(): Observable<OpenOffer | null> {
-    return new Observable<OpenOffer | null>((subscriber) => {
+  openOffer$(): Observable<CarriedOffer | null> {
+    return new Observable<CarriedOffer | null>((subscriber) => {
       if (!this.transport.cheapOffers || this.sessionCount >= this.options.maxSessions) {
         subscriber.next(null)
         subscriber.complete()
@@ -183,7 +178,7 @@ export class OverlaySignalling {
    * full. `reply` sends the Found, exactly once: with our answer, or without
    * one (declined or failed), and the asker then dials as usual.
    */
-  acceptCarried(asker: number, route: number[] | null, offer: { session: number; envelope: Uint8Array }, reply: (answer: Uint8Array | undefined) => void): void {
+  acceptCarried(asker: number, route: number[] | null, offer: CarriedOffer, reply: (answer: Uint8Array | undefined) => void): void {
     const envelope = parseEnvelope(offer.envelope)
     if (
       envelope === null || envelope.s === undefined || asker === this.self || this.channels.has(asker) || this.pending.has(asker) ||

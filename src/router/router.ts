@@ -248,8 +248,9 @@ export class Router {
     let out: Uint8Array
     if (frame.flags & FrameFlag.Traced) {
       // Inbound frames had their record checked on arrival; our own are parsed here.
-      const hops = bytes !== null ? frame.payload[0] : this.parseRoute(frame.payload)?.ids.length
-      if (hops === undefined) return false
+      const record = bytes === null ? this.parseRoute(frame.payload) : null
+      if (bytes === null && record === null) return false
+      const hops = record !== null ? record.ids.length : frame.payload[0]
       if (hops >= MAX_ROUTE_HOPS) {
         this.drop('TTL_EXPIRED')
         return false
@@ -260,9 +261,8 @@ export class Router {
         return false
       }
       // The record grows by one id a hop, so the frame is written afresh (as bytes when it came as bytes).
-      if (bytes !== null) out = withHop(bytes, this.self, frame.ttl, frame.flags)
+      if (record === null) out = withHop(bytes!, this.self, frame.ttl, frame.flags)
       else {
-        const record = readRoute(frame.payload)
         frame.payload = writeRoute([...record.ids, this.self], record.rest)
         out = encodeFrame(frame)
       }

@@ -1,4 +1,5 @@
 export { createTestnet, type Testnet, type TestnetOptions } from './testnet'
 export { RingOracle } from './oracle'
+export { LookupTally } from './lookup-tally'
 export { seededRandom, randomRingId } from './random'
 export { tappedTransport, type FrameTap } from './tap'

@@ -137,7 +137,6 @@ export class ParallelTestnet {
     return {
       framesSent: all.reduce((sum, s) => sum + s.framesSent, 0),
       heapUsedBytes: all.reduce((sum, s) => sum + s.heapUsedBytes, 0),
-      actionsRun: all.reduce((sum, s) => sum + s.actionsRun, 0),
     }
   }
 

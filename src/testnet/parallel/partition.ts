@@ -7,6 +7,7 @@ import { SortedIds } from '../../router/sorted-ids'
 import { VirtualScheduler } from '../../scheduler/virtual-scheduler'
 import { ExplorerError } from '../../errors'
 import type { Channel } from '../../transport/types'
+import { LookupTally } from '../lookup-tally'
 import { RingOracle } from '../oracle'
 import { seededRandom } from '../random'
 import { BOOTSTRAP_CANDIDATES, HINT_SEARCH, MAX_JOIN_ROUNDS, rendezvous } from '../testnet'
@@ -49,7 +50,6 @@ export interface PartitionReport {
 export interface PartitionStats {
   framesSent: number
   heapUsedBytes: number
-  actionsRun: number
 }
 
 /** The partition a peer id lives in: the ring is cut into equal arcs, so most successor traffic stays inside one. */
@@ -101,9 +101,7 @@ export class Partition implements PartitionInbox {
   private readonly jointGc = new JointGc()
   /** Where the last progress check found a wrong finger: the next one starts there. */
   private wrongFingerAt = 0
-  private readonly hops: number[] = []
-  private failedLookups = 0
-  private pendingLookups = 0
+  private readonly lookups = new LookupTally((key) => this.oracle.owner(key))
 
   constructor(
     private readonly setup: PartitionSetup,
@@ -165,7 +163,7 @@ export class Partition implements PartitionInbox {
       converged = wrong < 0
       if (!converged) this.wrongFingerAt = wrong
     }
-    return { converged, pendingLookups: this.pendingLookups }
+    return { converged, pendingLookups: this.lookups.pending }
   }
 
   report(): PartitionReport {
@@ -173,7 +171,7 @@ export class Partition implements PartitionInbox {
   }
 
   stats(): PartitionStats {
-    return { framesSent: this.network.stats.framesSent, heapUsedBytes: getHeapStatistics().used_heap_size, actionsRun: this.scheduler.actionsRun }
+    return { framesSent: this.network.stats.framesSent, heapUsedBytes: getHeapStatistics().used_heap_size }
   }
 
   /** Peers vanish without warning (every partition is told of every crash, at the same virtual time). */
@@ -196,27 +194,13 @@ export class Partition implements PartitionInbox {
   startLookups(items: { from: number; key: number }[]): void {
     for (const { from, key } of items) {
       const node = this.nodes.get(from)
-      if (node === undefined) continue
-      this.pendingLookups++
-      node.lookup$(key).subscribe({
-        next: ({ owner, hops }) => {
-          if (owner === this.oracle.owner(key)) this.hops.push(hops)
-          else this.failedLookups++
-        },
-        error: () => {
-          this.failedLookups++
-          this.pendingLookups--
-        },
-        complete: () => this.pendingLookups--,
-      })
+      if (node !== undefined) this.lookups.start(node, key)
     }
   }
 
   /** Hop counts of the lookups that reached the right peer, and how many did not, since the last call. */
   takeLookupResults(): { hops: number[]; failed: number } {
-    const results = { hops: this.hops.splice(0), failed: this.failedLookups }
-    this.failedLookups = 0
-    return results
+    return this.lookups.take()
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import type { LinkModel } from './link'
 /**
  * The other end of a channel, as this end sees it: a MemoryChannel of the same
  * network, or a stand-in for one that lives in another partition of a
- * parallel simulation (src/testnet/parallel/bridged-end.ts).
+ * parallel simulation (BridgedEnd, src/testnet/parallel/partition-network.ts).
  */
 export interface FarEnd {
   /** False once that end is known to have closed. */

@@ -1,0 +1,38 @@
+import type { RingNode } from '../ring/node'
+
+/**
+ * Lookups a simulation starts, and how they went: one is right only when it
+ * reaches the peer `ownerOf` names for its key as the answer comes; an
+ * error (a timeout) counts as failed too.
+ */
+export class LookupTally {
+  private hops: number[] = []
+  private failed = 0
+  /** Lookups started and not answered or failed yet. */
+  pending = 0
+
+  constructor(private readonly ownerOf: (key: number) => number) {}
+
+  start(from: RingNode, key: number): void {
+    this.pending++
+    from.lookup$(key).subscribe({
+      next: ({ owner, hops }) => {
+        if (owner === this.ownerOf(key)) this.hops.push(hops)
+        else this.failed++
+      },
+      error: () => {
+        this.failed++
+        this.pending--
+      },
+      complete: () => this.pending--,
+    })
+  }
+
+  /** Hop counts of the right ones and how many failed, since the last call. */
+  take(): { hops: number[]; failed: number } {
+    const results = { hops: this.hops, failed: this.failed }
+    this.hops = []
+    this.failed = 0
+    return results
+  }
+}
