@@ -156,5 +156,7 @@ describe('partition messages', () => {
     const exchange = new Exchange(createExchangeBuffer({ partitions: 1, regionBytes: 64 }), { partitions: 1, regionBytes: 64 }, 0)
     const out = new PartitionOutbox(exchange)
     expect(() => out.frame(0, 1, 1, new Uint8Array(100))).toThrow(/over 64 bytes in one window/)
+    // Caught where it was thrown or not, the window's exchange fails with it.
+    expect(() => exchange.exchange(0)).toThrow(/over 64 bytes in one window/)
   })
 })

@@ -160,6 +160,8 @@ export class ParallelTestnet {
   }
 
   private settle(partition: number, reply: PartitionReply): void {
+    // Stopped by another partition's failure: that one's reply fails this command too, with the reason.
+    if ('aborted' in reply) return
     const pending = this.pending[partition]
     delete this.pending[partition]
     if ('error' in reply) this.fail(new Error(`partition ${partition}: ${reply.error}`))

@@ -69,6 +69,12 @@ export class Exchange {
   /** Per destination, this window: bytes written and the earliest arrival among them. */
   private readonly written: number[] = []
   private readonly minArrival: number[] = []
+  /**
+   * Set by the first reserve that did not fit. Its throw happens inside some
+   * event and may be caught there (a router drops a frame whose handling
+   * threw); the window's exchange throws it again, so the run always stops.
+   */
+  private overflow: string | null = null
 
   constructor(
     private readonly buffer: SharedArrayBuffer,
@@ -95,7 +101,8 @@ export class Exchange {
   reserve(to: number, bytes: number, arrival: number): { region: Region; offset: number } {
     const offset = this.written[to]
     if (offset + bytes > this.shape.regionBytes) {
-      throw new Error(`partition ${this.self} → ${to}: over ${this.shape.regionBytes} bytes in one window (raise regionBytes)`)
+      this.overflow ??= `partition ${this.self} → ${to}: over ${this.shape.regionBytes} bytes in one window (raise regionBytes)`
+      throw new Error(this.overflow)
     }
     this.written[to] = offset + bytes
     if (arrival < this.minArrival[to]) this.minArrival[to] = arrival
@@ -107,6 +114,7 @@ export class Exchange {
    * due, waits for every partition to do the same, and returns what they sent us.
    */
   exchange(localNext: number, wantsGc = false): Inbound {
+    if (this.overflow !== null) throw new Error(this.overflow)
     const { partitions } = this.shape
     const parity = this.window & 1
     const mine = this.metaIndex(parity, this.self)

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { isExplorerError } from '../../errors'
-import { Exchange, type ExchangeShape } from './exchange'
+import { Exchange, ExchangeAborted, type ExchangeShape } from './exchange'
 import { Partition, type PartitionSetup } from './partition'
 
 /** What a partition worker is started with. */
@@ -21,7 +21,8 @@ export type PartitionCommand =
   | { type: 'stats' }
   | { type: 'close' }
 
-export type PartitionReply = { ok: unknown } | { error: string }
+/** `aborted`: this partition stopped because another failed (that one's reply says why). */
+export type PartitionReply = { ok: unknown } | { error: string } | { aborted: true }
 
 /**
  * The body of a partition's worker thread: builds its Partition, then runs
@@ -42,7 +43,8 @@ export function runPartitionWorker(): void {
     } catch (error) {
       exchange.abort()
       // Misuse says what is wrong; anything else brings its stack.
-      reply = { error: isExplorerError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error) }
+      if (error instanceof ExchangeAborted) reply = { aborted: true }
+      else reply = { error: isExplorerError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error) }
     }
     port.postMessage(reply)
     if (command.type === 'close') port.close()
