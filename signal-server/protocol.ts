@@ -1,17 +1,17 @@
-/** Wire-level constants and frame builders of the signalling contract (see docs/signal-server.md). */
+/** Frame builders of the signalling contract; the message types themselves live in src/protocol/signal-server.ts (shared with the client). */
+import type { HintMessage, SignalErrorCode } from '../src/protocol/signal-server'
 
-export const ERROR_CODES = ['BAD_MESSAGE', 'BAD_ID', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED'] as const
-export type SignalErrorCode = (typeof ERROR_CODES)[number]
-
-/** WebSocket close codes the server uses. */
-export const CLOSE_GOING_AWAY = 1001
-export const CLOSE_POLICY_VIOLATION = 1008
-export const CLOSE_TOO_BIG = 1009
+export {
+  CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG, ERROR_CODES, MAX_REPORTED_FINGERS, MAX_REPORTED_SUCCESSORS,
+  type JoinedReply, type SignalErrorCode,
+} from '../src/protocol/signal-server'
 
 export const errorFrame = (code: SignalErrorCode, message: string): string =>
   JSON.stringify({ type: 'error', code, message })
 
 export const RATE_LIMITED_FRAME = errorFrame('RATE_LIMITED', 'too many messages; slow down')
+
+export const hintFrame = (successor: string): string => JSON.stringify({ type: 'hint', successor } satisfies HintMessage)
 
 /**
  * A relayed signal is `SIGNAL_HEAD + from + SIGNAL_MIDDLE + JSON(data) + '}'`;
@@ -19,13 +19,3 @@ export const RATE_LIMITED_FRAME = errorFrame('RATE_LIMITED', 'too many messages;
  */
 export const SIGNAL_HEAD = '{"type":"signal","from":"'
 export const SIGNAL_MIDDLE = '","data":'
-
-export interface JoinedReply {
-  type: 'joined'
-  id: string
-  successors: string[]
-  /** Of the registered peers after the joiner, those already in a ring (they report), closest first. */
-  ring: string[]
-  predecessor: string | null
-  peers: number
-}

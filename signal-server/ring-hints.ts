@@ -40,4 +40,3 @@ export function ringSuccessors(registry: SortedRegistry<unknown>, inRing: (id: s
   return registry.successors(id, JOIN_SEARCH).filter(inRing).slice(0, count)
 }
 
-export const hintFrame = (successor: string): string => JSON.stringify({ type: 'hint', successor })

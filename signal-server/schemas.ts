@@ -1,16 +1,15 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv'
+import {
+  ID_PATTERN, MAX_REPORTED_FINGERS, MAX_REPORTED_SUCCESSORS, type JoinMessage, type LeaveMessage, type ReportMessage, type SignalMessage,
+} from '../src/protocol/signal-server'
 
 /**
  * JSON Schemas for every client → server message, compiled once by Ajv.
  * Unknown extra fields are ignored (never copied anywhere), so a client-sent
  * `from` or `__proto__` simply has no effect.
  */
-export const ID_PATTERN = '^[0-9a-f]{12}$'
 const id = { type: 'string', pattern: ID_PATTERN } as const
 
-/** Bounds on what a peer may report about its ring state. */
-export const MAX_REPORTED_SUCCESSORS = 32
-export const MAX_REPORTED_FINGERS = 48
 
 export const envelopeSchema = {
   type: 'object',
@@ -56,15 +55,6 @@ export const reportSchema = {
   },
 } as const
 
-export interface JoinMessage { type: 'join'; id: string }
-export interface SignalMessage { type: 'signal'; to: string; data: unknown }
-export interface LeaveMessage { type: 'leave' }
-export interface ReportMessage {
-  type: 'report'
-  successors: string[]
-  predecessor: string | null
-  fingers: Array<{ row: number; id: string }>
-}
 
 // The schemas above are fixed and covered by tests, so Ajv need not compile its
 // draft-07 meta-schema to check them at start-up (that alone costs ~3 MB of RSS).

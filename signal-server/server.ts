@@ -9,13 +9,14 @@ import {
   CLOSE_POLICY_VIOLATION,
   RATE_LIMITED_FRAME,
   errorFrame,
+  hintFrame,
   SIGNAL_HEAD,
   SIGNAL_MIDDLE,
   type JoinedReply,
   type SignalErrorCode,
 } from './protocol'
 import { SortedRegistry } from './registry'
-import { hintFrame, ringSuccessors, successorHint } from './ring-hints'
+import { ringSuccessors, successorHint } from './ring-hints'
 import {
   describeFailure,
   validateEnvelope,

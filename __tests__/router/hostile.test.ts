@@ -8,7 +8,7 @@ import { AbuseReport, DEFAULT_ABUSE_POLICY, LocalFrame, Router } from '../../src
 import type { RoutingView } from '../../src/router/routing-table'
 import type { RouterStats } from '../../src/router/stats'
 import { RingOracle } from '../../src/testnet'
-import { MAX_FRAME_BYTES } from '../../src/transport/types'
+import { MAX_FRAME_BYTES } from '../../src/wire/limits'
 import { DEFAULT_TTL, FRAME_VERSION, Frame, FrameFlag, FrameType, HEADER_BYTES, MAX_PAYLOAD_BYTES, encodeFrame } from '../../src/wire/frame'
 import { MALFORMED_REASONS, type MalformedReason, inspectInbound } from '../../src/wire/inbound'
 import { MAX_ROUTE_HOPS, writeRoute, writeSourceRoute } from '../../src/wire/route-record'

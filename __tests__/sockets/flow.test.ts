@@ -1,6 +1,6 @@
 import { isExplorerError } from '../../src/errors'
 import { FrameType, HEADER_BYTES } from '../../src/wire/frame'
-import { MAX_FRAME_BYTES } from '../../src/transport/types'
+import { MAX_FRAME_BYTES } from '../../src/wire/limits'
 import { connect, equalBytes, pattern, record, socketRing, type SocketRing } from './helpers'
 
 const WINDOW = 256 * 1024

@@ -1,6 +1,7 @@
 import { NEVER, Subject, concat, lastValueFrom, of, toArray, type Observable } from 'rxjs'
 import { ExplorerError, isExplorerError } from '../../src/errors'
-import { MAX_FRAME_BYTES, type Channel, type SignalPort } from '../../src/transport/types'
+import { MAX_FRAME_BYTES } from '../../src/wire/limits'
+import type { Channel, SignalPort } from '../../src/transport/types'
 import { allocBytes } from '../../src/wire/bytes'
 import { Recorder, Scope, SignalWire, dial, openPair, patternFrame, sameBytes, tick, waitFor, type TransportHarness } from './harness'
 

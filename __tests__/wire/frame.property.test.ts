@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { ExplorerError } from '../../src/errors'
 import { RING_SIZE } from '../../src/ids'
-import { MAX_FRAME_BYTES } from '../../src/transport/types'
+import { MAX_FRAME_BYTES } from '../../src/wire/limits'
 import {
   DEFAULT_TTL,
   FRAME_VERSION,

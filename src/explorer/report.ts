@@ -1,9 +1,6 @@
 import { Observable, SchedulerLike, distinctUntilChanged, interval, map, merge, startWith, throttleTime } from 'rxjs'
 import type { RingNode } from '../ring/node'
-import type { RingReport } from './server-link'
-
-/** The server's schema caps (docs/signal-server.md). */
-const MAX_REPORTED_SUCCESSORS = 32
+import { MAX_REPORTED_SUCCESSORS, type RingReport } from '../protocol/signal-server'
 
 /**
  * This peer's ring state whenever it changed, at most once per `everyMs`.

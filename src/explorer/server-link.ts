@@ -4,34 +4,15 @@ import {
 import { ExplorerError } from '../errors'
 import { isIdString } from '../ids'
 import { withTimeout } from '../operators'
+import { JOIN_REFUSALS, type JoinedReply, type RingReport, type SignalDelivery } from '../protocol/signal-server'
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
-/** The server's answer to a join (see docs/signal-server.md). */
-export interface JoinedReply {
-  id: string
-  /** Joined ids clockwise after ours, closest first (some may still be joining). */
-  successors: string[]
-  /** Registered ids after ours that are already in a ring, closest first (the best ways in). */
-  ring: string[]
-  predecessor: string | null
-  peers: number
-}
-
-export interface ServerSignal {
-  from: string
-  data: unknown
-}
+/** A relayed signal as the explorer sees it. */
+export type ServerSignal = Omit<SignalDelivery, 'type'>
 
 export interface ServerError {
   code: string
   message: string
-}
-
-/** A peer's ring state, published for GET /ring and the dashboard. */
-export interface RingReport {
-  successors: string[]
-  predecessor: string | null
-  fingers: { row: number; id: string }[]
 }
 
 export interface ServerLinkOptions {
@@ -42,9 +23,6 @@ export interface ServerLinkOptions {
   reconnectMinMs: number
   reconnectMaxMs: number
 }
-
-/** Join errors that no retry on this connection can fix. */
-const JOIN_REFUSALS = new Set(['ID_TAKEN', 'BAD_ID'])
 
 /**
  * The explorer's connection to the signalling server: registers our id, relays
@@ -248,7 +226,7 @@ export class ServerLink {
         const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter(isIdString) : [])
         const successors = ids(message.successors)
         const predecessor = isIdString(message.predecessor) ? message.predecessor : null
-        this.joined.next({ id: this.options.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
+        this.joined.next({ type: 'joined', id: this.options.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
         return
       }
       case 'hint':

@@ -1,5 +1,5 @@
 import { ExplorerError } from '../errors'
-import { MAX_FRAME_BYTES } from '../transport/types'
+import { MAX_FRAME_BYTES } from '../wire/limits'
 
 export interface SocketOptions {
   /**

@@ -1,5 +1,5 @@
 import type { SchedulerLike, Subscription } from 'rxjs'
-import { MAX_FRAME_BYTES } from '../transport/types'
+import { MAX_FRAME_BYTES } from '../wire/limits'
 import { FrameFlag, FrameType, HEADER_BYTES } from '../wire/frame'
 import type { ResolvedSocketOptions } from './options'
 import { nextSeq, seqDelta } from './wire'

@@ -25,9 +25,6 @@ export interface Channel {
   close(): void
 }
 
-/** The largest frame a channel carries: keeps browser interop safe (≤ 16 KiB chunks). */
-export const MAX_FRAME_BYTES = 16 * 1024
-
 /**
  * A private, bidirectional pipe of signalling messages with one remote peer,
  * used only while a channel is being set up. At join it runs over the

@@ -1,6 +1,6 @@
 import { ExplorerError } from '../errors'
 import { bytesToId, writeId } from '../ids'
-import { MAX_FRAME_BYTES } from '../transport/types'
+import { MAX_FRAME_BYTES } from './limits'
 import { allocBytes } from './bytes'
 
 /**

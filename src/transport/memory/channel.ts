@@ -1,6 +1,7 @@
 import { Observable, type SchedulerAction, type Subscriber, type Subscription } from 'rxjs'
 import { ExplorerError } from '../../errors'
-import { MAX_FRAME_BYTES, type Channel } from '../types'
+import { MAX_FRAME_BYTES } from '../../wire/limits'
+import type { Channel } from '../types'
 import { FrameOutlet } from '../frame-outlet'
 import { copyBytes } from '../../wire/bytes'
 import type { LinkModel } from './link'

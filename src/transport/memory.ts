@@ -1,2 +1,0 @@
-/** In-memory transport for tests and simulation; see memory/channel.ts for the channel contract. */
-export * from './memory/index'

@@ -1,2 +1,0 @@
-/** WebRTC transport over simple-peer; see webrtc/channel.ts for the channel contract. */
-export * from './webrtc/index'
