@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import { DEFAULT_ADMISSION, type AdmissionOptions } from './admission'
 
 /** Per-socket token bucket. Every incoming frame takes one token. */
 export interface RateLimitOptions {
@@ -29,6 +30,14 @@ export interface SignalServerOptions {
   closeTimeoutMs?: number
   /** Every this many ms, a peer whose reported successor skips a closer peer in the ring gets a `hint` (see ring-hints.ts). 0 disables. Default 2,000. */
   ringCheckMs?: number
+  /** Joins per client address (live ids, join rate); `false` disables. Default `{ maxPeersPerAddress: 128, joinsPerSecond: 4, joinBurst: 64 }`. */
+  admission?: Partial<AdmissionOptions> | false
+  /**
+   * Behind a reverse proxy or load balancer: which `X-Forwarded-For` hops to
+   * believe for the client address (Fastify's `trustProxy`: true, a hop
+   * count, or addresses/CIDRs). Default false: the TCP peer's address.
+   */
+  trustProxy?: FastifyServerOptions['trustProxy']
   /** Passed to Fastify (pino). Default off. */
   logger?: FastifyServerOptions['logger']
   /** Called with the app before any route of ours is added: register `GET /` (the dashboard) here. */
@@ -45,6 +54,7 @@ export interface ResolvedOptions {
   maxBufferedBytes: number
   closeTimeoutMs: number
   ringCheckMs: number
+  admission: AdmissionOptions | false
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 200, perSecond: 50, closeAfter: 100 }
@@ -87,5 +97,16 @@ export function resolveOptions(options: SignalServerOptions = {}): ResolvedOptio
     maxBufferedBytes: check('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, 1024),
     closeTimeoutMs: check('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     ringCheckMs: check('ringCheckMs', options.ringCheckMs ?? DEFAULTS.ringCheckMs, 0),
+    admission: resolveAdmission(options.admission),
+  }
+}
+
+function resolveAdmission(option: SignalServerOptions['admission']): AdmissionOptions | false {
+  if (option === false) return false
+  const a = { ...DEFAULT_ADMISSION, ...(option ?? {}) }
+  return {
+    maxPeersPerAddress: check('admission.maxPeersPerAddress', a.maxPeersPerAddress, 1),
+    joinsPerSecond: check('admission.joinsPerSecond', a.joinsPerSecond, 0, false),
+    joinBurst: check('admission.joinBurst', a.joinBurst, 1, false),
   }
 }

@@ -15,6 +15,8 @@ import {
   type JoinedReply,
   type SignalErrorCode,
 } from './protocol'
+import { Admission } from './admission'
+import { checkJoinProof, newNonce } from './join-proof'
 import { SortedRegistry } from './registry'
 import { ringSuccessors, successorHint } from './ring-hints'
 import {
@@ -56,12 +58,13 @@ export interface RingSnapshot {
  */
 export function createSignalServer(options: SignalServerOptions = {}): FastifyInstance {
   const opts = resolveOptions(options)
-  const app = Fastify({ logger: options.logger ?? false })
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: options.trustProxy ?? false })
   const registry = new SortedRegistry<Session>()
   const sessions = new Set<Session>()
   const reports = new Map<string, StoredReport>()
   const metrics = new Metrics()
   const rate = opts.rateLimit
+  const admission = opts.admission ? new Admission(opts.admission) : null
   const batch = new WriteBatcher()
   let heartbeat: NodeJS.Timeout | null = null
   let ringCheck: NodeJS.Timeout | null = null
@@ -96,14 +99,40 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
 
   // ---- message handlers ----------------------------------------------------
 
+  /** A fresh challenge: the next join on this socket must sign its nonce. */
+  function challenge(s: Session): void {
+    s.nonce = newNonce()
+    if (s.socket.readyState === OPEN) batch.send(s.socket, JSON.stringify({ type: 'challenge', nonce: s.nonce }))
+  }
+
+  function refuseJoin(s: Session, code: SignalErrorCode, message: string): void {
+    sendError(s, code, message)
+    challenge(s)
+  }
+
+  /**
+   * validate → admission (rate, per-address cap) → proof (id from key,
+   * signature over the nonce) → registry claim → joined. Every refusal
+   * opens a new challenge; a used nonce is never accepted twice.
+   */
   function onJoin(s: Session, msg: unknown): void {
-    if (!validateJoin(msg)) return fail(s, validateJoin)
-    if (s.id !== null) {
-      return sendError(s, 'BAD_MESSAGE', `already joined as ${s.id}; send {"type":"leave"} before joining again`)
+    if (!validateJoin(msg)) {
+      const { badId, text } = describeFailure(validateJoin)
+      return refuseJoin(s, badId ? 'BAD_ID' : 'BAD_MESSAGE', text)
     }
+    if (s.id !== null) {
+      return refuseJoin(s, 'BAD_MESSAGE', `already joined as ${s.id}; send {"type":"leave"} before joining again`)
+    }
+    const verdict = admission?.attempt(s.address) ?? 'ok'
+    if (verdict === 'RATE_LIMITED') return refuseJoin(s, 'RATE_LIMITED', 'too many joins from this address; slow down')
+    const failure = checkJoinProof(msg, s.nonce)
+    if (failure !== null) return refuseJoin(s, failure.code, failure.message)
+    if (verdict === 'TOO_MANY_PEERS') return refuseJoin(s, 'TOO_MANY_PEERS', `this address already holds ${opts.admission ? opts.admission.maxPeersPerAddress : 0} ids`)
     const id = msg.id
-    if (!registry.add(id, s)) return sendError(s, 'ID_TAKEN', `id ${id} is held by another live connection`)
+    if (!registry.add(id, s)) return refuseJoin(s, 'ID_TAKEN', `id ${id} is held by another live connection`)
     s.id = id
+    s.nonce = null
+    admission?.joined(s.address)
     metrics.joinsTotal++
     app.log.debug({ id, peers: registry.size }, 'peer joined')
     const reply: JoinedReply = {
@@ -145,6 +174,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     const id = s.id
     if (id === null) return
     s.id = null
+    admission?.left(s.address)
     if (registry.remove(id, s)) {
       reports.delete(id)
       app.log.debug({ id, peers: registry.size }, 'peer left')
@@ -155,6 +185,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     if (!validateLeave(msg)) return fail(s, validateLeave)
     if (s.id === null) return sendError(s, 'NOT_JOINED', 'not joined, nothing to leave')
     deregister(s)
+    challenge(s)
   }
 
   function onReport(s: Session, msg: unknown): void {
@@ -255,13 +286,14 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
 
   function onConnection(socket: WebSocket, request: FastifyRequest): void {
     releaseUpgradeRequest(socket, request)
-    const s = new Session(socket, rate ? rate.burst : 0)
+    const s = new Session(socket, rate ? rate.burst : 0, Admission.keyOf(request.ip))
     ;(socket as SessionSocket)[kSession] = s
     sessions.add(s)
     metrics.connectionsTotal++
     socket.on('message', onSocketMessage)
     socket.on('pong', onSocketPong)
     socket.on('close', onSocketClose)
+    challenge(s)
   }
 
   function guardUpgrade(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'MESSAGE_TOO_BIG'
   | 'SOCKET_RESET'
   | 'BAD_MESSAGE'
+  | 'BAD_IDENTITY'
+  | 'AUTH_FAILED'
 
 export class ExplorerError extends Error {
   constructor(

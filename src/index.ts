@@ -3,4 +3,4 @@ export { createExplorer, type Explorer, type ExplorerOptions, type PeerEvent, ty
 export type { ExplorerSocket, SocketOptions } from './sockets'
 export type { FingerUpdate } from './ring/finger-table'
 export { ExplorerError, isExplorerError, type ErrorCode } from './errors'
-export { randomId } from './ids'
+export { createIdentity, importIdentity, type Identity } from './identity'

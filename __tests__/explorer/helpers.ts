@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { createSignalServer, type SignalServerOptions } from '../../signal-server'
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
-import { parseId, randomId } from '../../src/ids'
+import { newIdentity } from '../../src/identity'
+import { parseId } from '../../src/ids'
 import { RingOracle } from '../../src/testnet'
 import { MemoryNetwork } from '../../src/transport/memory'
 
@@ -26,8 +27,8 @@ export const FAST = { stabilizeMs: 100, fixFingersMs: 50, rpcTimeoutMs: 1500, co
 /** Explorers on an in-memory network (real time), against a real signalling server. */
 export function memoryExplorers(url: string, n: number, network = new MemoryNetwork(), extra: Partial<ExplorerOptions> = {}): Explorer[] {
   return Array.from({ length: n }, () => {
-    const id = randomId()
-    return createExplorer({ signalUrl: url, id, transport: network.transport(parseId(id)), ...FAST, ...extra })
+    const identity = newIdentity()
+    return createExplorer({ signalUrl: url, identity, transport: network.transport(parseId(identity.id)), ...FAST, ...extra })
   })
 }
 

@@ -1,6 +1,7 @@
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
 import { createExplorer, isExplorerError, type Explorer } from '../../src'
 import { fingerStart, parseId } from '../../src/ids'
+import { newIdentity } from '../../src/identity'
 import { MemoryNetwork } from '../../src/transport/memory'
 import { FAST, memoryExplorers, metric, ringCorrect, startServer, successorListsCorrect, waitFor, type Server } from './helpers'
 
@@ -60,11 +61,11 @@ describe('explorer join through the signalling server', () => {
     expect(rows.map((r) => r.id)).toEqual(rows.map((r) => expectedRow(explorers[2].id, r.row)))
   })
 
-  it('a second peer with the same id fails listen() with JOIN_FAILED (the server refuses the id)', async () => {
+  it('a second peer with the same identity fails listen() with JOIN_FAILED (the server refuses the id)', async () => {
     server = await startServer()
     const network = new MemoryNetwork()
-    const id = '0000000000aa'
-    explorers = [1, 2].map(() => createExplorer({ signalUrl: server!.url, id, transport: network.transport(parseId(id)), ...FAST, joinAttempts: 1 }))
+    const identity = newIdentity()
+    explorers = [1, 2].map(() => createExplorer({ signalUrl: server!.url, identity, transport: network.transport(parseId(identity.id)), ...FAST, joinAttempts: 1 }))
     await explorers[0].listen()
     const error = await explorers[1].listen().catch((e) => e)
     expect(isExplorerError(error, 'JOIN_FAILED')).toBe(true)

@@ -1,5 +1,6 @@
 import { Observable, firstValueFrom } from 'rxjs'
-import { createExplorer, isExplorerError } from '../../src'
+import { createHash } from 'node:crypto'
+import { createExplorer, createIdentity, isExplorerError } from '../../src'
 import { parseId } from '../../src/ids'
 import { MemoryNetwork } from '../../src/transport/memory'
 
@@ -31,14 +32,20 @@ describe('createExplorer options', () => {
     expect(explorer.ring.router.abusePolicy).toEqual({ maxBadFrames: 3, windowMs: 10_000 })
   })
 
-  it('takes the id given, or draws a random one', () => {
-    expect(createExplorer({ signalUrl: url, id: '00000000abcd', transport: memory() }).id).toBe('00000000abcd')
+  it('takes its id from the identity given, or from a fresh one; an id cannot be chosen', async () => {
+    const identity = await createIdentity()
+    const given = createExplorer({ signalUrl: url, identity, transport: memory() })
+    expect(given.id).toBe(identity.id)
+    expect(given.publicKey).toEqual(identity.publicKey)
     const a = createExplorer({ signalUrl: 'wss://example.org/ws', transport: memory() })
     const b = createExplorer({ signalUrl: url, transport: memory() })
     expect(a.id).toMatch(/^[0-9a-f]{12}$/)
     expect(a.id).not.toBe(b.id)
     expect(a.ring.id).toBe(parseId(a.id))
-    expect(() => createExplorer({ signalUrl: url, id: 'ABCDEF000000', transport: memory() })).toThrow(expect.objectContaining({ code: 'BAD_ID' }))
+    expect(a.id).toBe(createHash('sha256').update(a.publicKey).digest('hex').slice(0, 12))
+    expect(() => createExplorer({ signalUrl: url, id: '00000000abcd', transport: memory() } as never)).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
+    const lookalike = { id: identity.id, publicKey: identity.publicKey, export: () => identity.export() }
+    expect(() => createExplorer({ signalUrl: url, identity: lookalike, transport: memory() })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }))
   })
 
   it('misuse throws at once; calls before listen() error NOT_LISTENING', async () => {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { Client } from './helpers'
+import { Client, freshId } from './helpers'
+
+const [A, B] = [freshId(), freshId()]
 
 const ROOT = path.resolve(__dirname, '../..')
 const CLI = path.join(ROOT, 'signal-server/cli.ts')
@@ -55,10 +57,10 @@ describe('sig-server CLI', () => {
     const http = url.replace(/^ws/, 'http').replace(/\/ws$/, '')
     const a = await Client.open(url)
     const b = await Client.open(url)
-    await a.join('aaaaaaaaaaaa')
-    await b.join('bbbbbbbbbbbb')
-    a.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: 'via cli' })
-    expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'via cli' })
+    await a.join(A)
+    await b.join(B)
+    a.send({ type: 'signal', to: B, data: 'via cli' })
+    expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'via cli' })
     expect(await (await fetch(`${http}/health`)).json()).toEqual({ status: 'ok', peers: 2 })
     r.child.kill(signal)
     expect((await a.closed).code).toBe(1001)
@@ -72,7 +74,7 @@ describe('sig-server CLI', () => {
     const url = await started(r)
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/)
     const a = await Client.open(url)
-    await a.join('aaaaaaaaaaaa')
+    await a.join(A)
     r.child.kill('SIGTERM')
     expect((await a.closed).code).toBe(1001)
     expect((await r.exited).code).toBe(0)

@@ -1,5 +1,6 @@
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
-import { formatId, randomId } from '../../src/ids'
+import { newIdentity } from '../../src/identity'
+import { formatId } from '../../src/ids'
 import type { WrtcImpl } from '../../src/transport/webrtc'
 import { spawnPeers, type PeerState } from './crash-peers'
 import { sweepUntilClean } from './dials'
@@ -106,7 +107,7 @@ export async function startFaultRing(
   const doomed = kind === 'close' ? Array.from({ length: victims }, () => createExplorer({ ...options, signalUrl, wrtc })) : []
   doomed.forEach(echo)
   const victims$: Promise<Victims> = kind === 'kill'
-    ? spawnPeers(signalUrl, Array.from({ length: victims }, randomId), options)
+    ? spawnPeers(signalUrl, Array.from({ length: victims }, newIdentity), options)
     : Promise.all(doomed.map((e) => e.listen())).then(() => inProcessVictims(doomed))
   let proc: Victims | null = null
   const states = async () => [...explorers.map(localState), ...(proc?.alive ? await proc.states() : [])]

@@ -3,6 +3,7 @@ import {
   takeUntil, throwError,
 } from 'rxjs'
 import { ExplorerError } from '../errors'
+import type { Identity } from '../identity'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
 import { RingNode } from '../ring/node'
@@ -27,8 +28,10 @@ export interface PeerEvent {
 
 /** One peer of the overlay. See docs/api.md. */
 export interface Explorer {
-  /** This peer's id, 12 lowercase hex characters. */
+  /** This peer's id, 12 lowercase hex characters: derived from its public key. */
   readonly id: string
+  /** This peer's raw 32-byte Ed25519 public key (a copy). */
+  readonly publicKey: Uint8Array
   /** Sockets other peers dialled to us. While nobody subscribes, dials to us are refused (DIAL_REFUSED). */
   readonly incoming$: Observable<ExplorerSocket>
   /** Every change of a finger row: `{ row, id, previous }` (ids null when absent). */
@@ -58,6 +61,7 @@ export function createExplorer(options: ExplorerOptions): Explorer {
 
 class ExplorerPeer implements Explorer {
   readonly id: string
+  private readonly identity: Identity
   readonly ring: RingNode
   readonly incoming$: Observable<ExplorerSocket>
   readonly fingers$: Observable<FingerUpdate>
@@ -77,7 +81,8 @@ class ExplorerPeer implements Explorer {
     const o = resolveExplorerOptions(options)
     const scheduler = asyncScheduler
     const random = Math.random
-    this.id = formatId(o.id)
+    this.identity = o.identity
+    this.id = o.identity.id
     const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers: options.iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
     this.ring = new RingNode({ id: o.id, transport, scheduler, random, ...o.ring })
     this.sockets = new SocketLayer(
@@ -86,7 +91,7 @@ class ExplorerPeer implements Explorer {
       random,
     )
     this.link = new ServerLink(
-      { url: o.signalUrl, WebSocket: o.WebSocket, id: this.id, serverTimeoutMs: o.serverTimeoutMs, reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs },
+      { url: o.signalUrl, WebSocket: o.WebSocket, identity: o.identity, serverTimeoutMs: o.serverTimeoutMs, reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs },
       scheduler,
       random,
     )
@@ -100,6 +105,10 @@ class ExplorerPeer implements Explorer {
     this.incoming$ = this.sockets.incoming$
     this.fingers$ = this.ring.fingers$
     this.peers$ = this.ring.peers$.pipe(map(({ type, peer }) => ({ type, id: formatId(peer) })))
+  }
+
+  get publicKey(): Uint8Array {
+    return this.identity.publicKey
   }
 
   listen(): Promise<void> {

@@ -1,5 +1,6 @@
 import { ExplorerError } from '../errors'
-import { parseId, randomIdNumber } from '../ids'
+import { isIdentity, newIdentity, type Identity } from '../identity'
+import { parseId } from '../ids'
 import { RING_DEFAULTS, type RingTimingOptions } from '../ring/options'
 import type { AbusePolicy } from '../router/router'
 import { resolveSocketOptions, type ResolvedSocketOptions, type SocketOptions } from '../sockets/options'
@@ -10,8 +11,12 @@ import { resolveWebSocket, type WebSocketConstructor } from './websocket'
 export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptions {
   /** The signalling server's WebSocket URL, e.g. `wss://signal.example.org/ws`. Required. */
   signalUrl: string
-  /** This peer's id, 12 lowercase hex characters. Default: random. */
-  id?: string
+  /**
+   * Who this peer is: its id is derived from the identity's key. Default: a
+   * fresh one (a new id every run); persist `identity.export()` and pass
+   * `await importIdentity(saved)` to keep an id (docs/api.md, "Identity").
+   */
+  identity?: Identity
   /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
   wrtc?: WrtcImpl
   /** STUN/TURN servers for WebRTC. Default none (host candidates: LAN and loopback only). */
@@ -42,6 +47,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
 
 export interface ResolvedExplorerOptions {
   signalUrl: string
+  identity: Identity
   id: number
   ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy> }
   sockets: ResolvedSocketOptions
@@ -65,6 +71,9 @@ const EXPLORER_DEFAULTS = {
 export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplorerOptions {
   if (typeof options !== 'object' || options === null) throw bad('createExplorer needs an options object with signalUrl')
   const signalUrl = checkUrl(options.signalUrl)
+  if ('id' in options) throw bad('the id option is gone: ids are derived from keys. Pass identity: await importIdentity(saved) to keep an id (docs/api.md)')
+  if (options.identity !== undefined && !isIdentity(options.identity)) throw bad('identity must come from createIdentity() or importIdentity()')
+  const identity = options.identity ?? newIdentity()
   const number = (name: keyof ExplorerOptions, fallback: number, min = 0): number => {
     const value = options[name] ?? fallback
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw bad(`${name} must be a finite number ≥ ${min}, got ${String(value)}`)
@@ -72,7 +81,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
   }
   const resolved: ResolvedExplorerOptions = {
     signalUrl,
-    id: options.id === undefined ? randomIdNumber() : parseId(options.id),
+    identity,
+    id: parseId(identity.id),
     ring: {
       stabilizeMs: number('stabilizeMs', RING_DEFAULTS.stabilizeMs, 1),
       fixFingersMs: number('fixFingersMs', RING_DEFAULTS.fixFingersMs, 1),

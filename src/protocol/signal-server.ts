@@ -8,11 +8,21 @@
 /** Ids on the wire: 12 lowercase hex characters (string order is numeric order). */
 export const ID_PATTERN = '^[0-9a-f]{12}$'
 
-export const ERROR_CODES = ['BAD_MESSAGE', 'BAD_ID', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED'] as const
+export const ERROR_CODES = [
+  'BAD_MESSAGE', 'BAD_ID', 'BAD_PROOF', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED', 'TOO_MANY_PEERS',
+] as const
 export type SignalErrorCode = (typeof ERROR_CODES)[number]
 
-/** Join refusals that no retry on the same connection can fix. */
-export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['ID_TAKEN', 'BAD_ID'])
+/** Every join refusal: the server sends a fresh challenge after each. */
+export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['BAD_ID', 'BAD_PROOF', 'ID_TAKEN', 'RATE_LIMITED', 'TOO_MANY_PEERS'])
+
+/** Raw bytes behind the base64url fields of a join. */
+export const NONCE_BYTES = 32
+export const KEY_BYTES = 32
+export const SIGNATURE_BYTES = 64
+
+/** What a join's `sig` signs (UTF-8): proves the key for this connection's latest challenge, and binds the id. */
+export const joinProofText = (nonce: string, id: string): string => `webrtc-explorer join ${nonce} ${id}`
 
 /** WebSocket close codes the server uses. */
 export const CLOSE_GOING_AWAY = 1001
@@ -28,6 +38,10 @@ export const MAX_REPORTED_FINGERS = 48
 export interface JoinMessage {
   type: 'join'
   id: string
+  /** base64url of the raw 32-byte Ed25519 public key; `id` must be derived from it. */
+  key: string
+  /** base64url of the Ed25519 signature of joinProofText(latest nonce, id). */
+  sig: string
 }
 
 export interface SignalMessage {
@@ -54,6 +68,13 @@ export interface ReportMessage extends RingReport {
 export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | ReportMessage
 
 // ---- server → client -------------------------------------------------------
+
+/** First on every connection, and again after each leave or refused join. */
+export interface ChallengeMessage {
+  type: 'challenge'
+  /** base64url of 32 random bytes. */
+  nonce: string
+}
 
 /** The server's answer to a join: bootstrap candidates around the joiner's id. */
 export interface JoinedReply {
@@ -87,4 +108,4 @@ export interface ErrorMessage {
   message: string
 }
 
-export type ServerMessage = JoinedReply | SignalDelivery | HintMessage | ErrorMessage
+export type ServerMessage = ChallengeMessage | JoinedReply | SignalDelivery | HintMessage | ErrorMessage
