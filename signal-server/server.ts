@@ -16,6 +16,7 @@ import {
   type SignalErrorCode,
 } from './protocol'
 import { SortedRegistry } from './registry'
+import { DebugRequestLog } from './request-log'
 import { ringSuccessors, successorHint } from './ring-hints'
 import {
   describeFailure,
@@ -55,8 +56,14 @@ export interface RingSnapshot {
  * routes (e.g. the dashboard at `GET /`) before `listen()`.
  */
 export function createSignalServer(options: SignalServerOptions = {}): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false, logController: new DebugRequestLog() })
+  mountSignalServer(app, options)
+  return app
+}
+
+/** Adds the signalling server's routes and hooks to `app`: createSignalServer's own, or a plugin's context (plugin.ts). */
+export function mountSignalServer(app: FastifyInstance, options: SignalServerOptions = {}): void {
   const opts = resolveOptions(options)
-  const app = Fastify({ logger: options.logger ?? false })
   const registry = new SortedRegistry<Session>()
   const sessions = new Set<Session>()
   const reports = new Map<string, StoredReport>()
@@ -365,6 +372,4 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     }
   })
   app.addHook('onClose', async () => stopTimers())
-
-  return app
 }
