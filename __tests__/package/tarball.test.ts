@@ -4,15 +4,15 @@
  * join a ring and echo through it; a TypeScript consumer type-checks without
  * skipLibCheck; a browser app bundled by esbuild runs in Chromium against a
  * Node peer, with one copy of RxJS; a browser-only install gets nothing of the
- * server.
+ * server; every file of examples/ runs against the installed packages.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { launchChromium } from '../e2e/browser'
-import { installed, installedPackages, makeApp, packBoth, type Tarball } from './pack'
+import { ROOT, installed, installedPackages, makeApp, packBoth, type Tarball } from './pack'
 
 const SERVER_PACKAGES = ['fastify', '@fastify/websocket', 'ajv', 'ws', 'pino', 'webrtc-explorer-signal-server']
 
@@ -118,6 +118,29 @@ describe('the packed tarballs', () => {
       const result = await page.evaluate(() => window.result)
       expect(result).toEqual({ reply: 'hello from the browser', peersIsObservable: true })
       expect(errors).toEqual([])
+    })
+  })
+
+  describe('examples/, run against the installed packages', () => {
+    const examples = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.mjs'))
+    // What each example says it prints (its `// ...` comments after a console.log).
+    const promised = (file: string): string[] =>
+      [...readFileSync(join(ROOT, 'examples', file), 'utf8').matchAll(/console\.log\(.*\/\/ (.+)$/gm)].map((m) => m[1]!.trim())
+
+    beforeAll(() => cpSync(join(ROOT, 'examples'), join(app, 'examples'), { recursive: true }))
+
+    it.each(examples)('%s runs and prints what its comments promise', (file) => {
+      const out = execFileSync(process.execPath, [join('examples', file)], { cwd: app, encoding: 'utf8', timeout: 120_000 })
+      const lines = out.trim().split('\n')
+      const expected = promised(file)
+      expect(expected.length).toBeGreaterThan(0)
+      for (const line of expected) expect(lines).toContain(line)
+    })
+
+    it('docs/api.md\'s complete example is examples/complete.mjs, verbatim', () => {
+      const api = readFileSync(join(ROOT, 'docs', 'api.md'), 'utf8')
+      const block = /## A complete example[\s\S]*?```js\n([\s\S]*?)```/.exec(api)?.[1]
+      expect(block).toBe(readFileSync(join(ROOT, 'examples', 'complete.mjs'), 'utf8'))
     })
   })
 
