@@ -231,7 +231,7 @@ export function startDemo(config: DemoConfig): void {
   const healthUrl = new URL(config.signalPath.replace(/ws$/, 'health'), location.href).toString()
   const server = $('server')
   const checkServer = (): void => {
-    fetch(healthUrl, { cache: 'no-store' }).then(
+    void fetch(healthUrl, { cache: 'no-store' }).then(
       (res) => res.ok,
       () => false,
     ).then((up) => {
