@@ -7,6 +7,7 @@ import * as wrtc from '@roamhq/wrtc'
 import { Duplex } from 'node:stream'
 import { createWebRtcTransport, type WebRtcTransport } from '../../src/transport/webrtc'
 import { describeTransportCompliance } from './compliance'
+import { webrtcHarness } from './webrtc-harness'
 import { waitFor } from './harness'
 
 jest.mock('simple-peer', () => jest.requireActual(jest.requireActual('./shimmed-simple-peer').buildShimmedSimplePeer()))
@@ -32,22 +33,7 @@ it('runs on the shimmed simple-peer, not the Node one (no Node stream underneath
   }
 })
 
-describeTransportCompliance('webrtc (simple-peer with browser shims + @roamhq/wrtc, loopback)', async () => {
-  const [a, b, c] = [transport(), transport(), transport()]
-  return {
-    a,
-    b,
-    c,
-    idA: 0xa,
-    idB: 0xb,
-    idC: 0xc,
-    lowWaterMark: LOW,
-    openChannels: () => a.livePeers + b.livePeers + c.livePeers,
-    close: async () => {
-      await waitFor(() => (a.livePeers + b.livePeers + c.livePeers === 0 ? true : undefined))
-    },
-  }
-})
+describeTransportCompliance('webrtc (simple-peer with browser shims + @roamhq/wrtc, loopback)', webrtcHarness(transport, LOW))
 
 afterAll(async () => {
   await waitFor(() => (everyTransport.every((t) => t.livePeers === 0) ? true : undefined))
