@@ -1,13 +1,14 @@
 /**
- * Browser bundles of the library (esbuild), from src/index.ts:
- *   dist/browser/webrtc-explorer.min.js      IIFE, global `WebRTCExplorer` (script tag)
- *   dist/browser/webrtc-explorer.esm.min.js  ES module (import from a page or a CDN)
+ * Minified browser bundles of src/index.ts (esbuild), for `npm start`'s demo page and
+ * the browser tests (the published package's are built by scripts/build.ts):
+ *   <outdir>/webrtc-explorer.min.js      IIFE, global `WebRTCExplorer` (script tag)
+ *   <outdir>/webrtc-explorer.esm.min.js  ES module (import from a page or a CDN)
  * Both carry every dependency (rxjs, simple-peer) and no Node-only code: simple-peer is
  * bundled from its source with only the shims it needs, `ws` / `@roamhq/wrtc` become
  * nothing (scripts/browser-shims.ts); the build then checks from esbuild's metafile that
  * nothing Node-only got in.
  *
- *   tsx scripts/build-browser.ts [--entry src/index.ts] [--outdir dist/browser]
+ *   tsx scripts/build-browser.ts [--entry src/index.ts] [--outdir .bench-out/browser]
  */
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
@@ -60,7 +61,7 @@ function bySource(metafile: Metafile, outfile: string): Record<string, number> {
   return sizes
 }
 
-export async function buildBrowser(entry = join(ROOT, 'src', 'index.ts'), outdir = join(ROOT, 'dist', 'browser')): Promise<BrowserBuild> {
+export async function buildBrowser(entry = join(ROOT, 'src', 'index.ts'), outdir = join(ROOT, '.bench-out', 'browser')): Promise<BrowserBuild> {
   if (!existsSync(entry)) {
     throw new Error(`${relative(ROOT, entry) || entry} does not exist: the browser bundle is built from the library's public entry (src/index.ts)`)
   }
