@@ -19,7 +19,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { join, relative, resolve } from 'node:path'
 import { build, type BuildOptions } from 'esbuild'
 import { generateDtsBundle } from 'dts-bundle-generator'
-import { browserShims } from './browser-shims'
+import { NODE_ONLY, browserShims } from './browser-shims'
 
 export const ROOT = resolve(__dirname, '..')
 export const SERVER_DIR = join(ROOT, 'signal-server')
@@ -56,8 +56,9 @@ export async function buildClient(): Promise<void> {
   await Promise.all([
     build(node(entry, join(CLIENT_DIST, 'index.mjs'), external, 'esm')),
     build(node(entry, join(CLIENT_DIST, 'index.cjs'), external, 'cjs')),
-    // For app bundlers: readable, not minified (the app minifies); rxjs stays the app's one copy.
-    build({ ...browser, format: 'esm', outfile: join(CLIENT_DIST, 'browser.mjs'), external: ['rxjs'] }),
+    // For app bundlers: readable, not minified (the app minifies). simple-peer goes inside (with its
+    // shims); every other dependency (rxjs, the @noble/* crypto to come) stays the app's one copy.
+    build({ ...browser, format: 'esm', outfile: join(CLIENT_DIST, 'browser.mjs'), external: external.filter((d) => d !== 'simple-peer' && !NODE_ONLY.includes(d)) }),
     build({ ...browser, format: 'iife', globalName: GLOBAL_NAME, minify: true, outfile: join(CLIENT_DIST, 'webrtc-explorer.min.js'), legalComments: 'eof' }),
   ])
   // `webrtc-explorer/signal-server`: the server is its own package (an optional peer dependency).
