@@ -30,7 +30,7 @@ export function checkJoinProof(join: JoinMessage, nonce: string | null): ProofFa
   } catch {
     return { code: 'BAD_PROOF', message: 'key is not an Ed25519 public key' }
   }
-  let valid = false
+  let valid: boolean
   try {
     valid = verify(null, Buffer.from(joinProofText(nonce, join.id), 'utf8'), key, Buffer.from(join.sig, 'base64url'))
   } catch {

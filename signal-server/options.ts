@@ -36,6 +36,7 @@ export interface SignalServerOptions {
    * Behind a reverse proxy or load balancer: which `X-Forwarded-For` hops to
    * believe for the client address (Fastify's `trustProxy`: true, a hop
    * count, or addresses/CIDRs). Default false: the TCP peer's address.
+   * (Mounted as a plugin, the host app's own `trustProxy` applies.)
    */
   trustProxy?: FastifyServerOptions['trustProxy']
   /** Passed to Fastify (pino). Default off. */

@@ -47,7 +47,9 @@ export function joinRing$(ctx: JoinContext): Observable<void> {
       return firstOf$(candidates, (c) => joinThrough$(ctx, c), 'no listed peer could take us into the ring')
     }),
   )
-  return round$.pipe(retry({ count: ctx.attempts - 1, delay: (error, n) => pause$(ctx, error, n) }))
+  // A server that cannot be reached at all fails listen() at once (SIGNAL_FAILED): retrying only hides it.
+  const delay = (error: unknown, n: number) => (isExplorerError(error, 'SIGNAL_FAILED') ? throwError(() => error) : pause$(ctx, error, n))
+  return round$.pipe(retry({ count: ctx.attempts - 1, delay }))
 }
 
 /**

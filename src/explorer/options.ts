@@ -25,7 +25,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   maxFingers?: number
   /** Successor list length. Default 16. */
   successors?: number
-  /** Direct channels kept at most. Default 64. */
+  /** Direct channels kept at most. Default 256. */
   maxChannels?: number
   /** When a neighbour's malformed frames get its channel closed. Default 16 within 10 s (docs/protocol.md, "Hostile input"). */
   abusePolicy?: Partial<AbusePolicy>
