@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util'
 import { createSignalServer } from './server'
 import { registerDashboard } from './dashboard'
+import { ICE_ENV, ICE_FLAGS, ICE_USAGE, iceOptionsFrom } from './ice-cli'
 
-const USAGE = `Usage: sig-server [--port N] [--host H]
+const USAGE = `Usage: sig-server [--port N] [--host H] [--stun URL] [--turn URL --turn-secret S]
 
 Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 /metrics, /ring and the live ring dashboard at / over HTTP).
@@ -12,10 +13,12 @@ Options:
   -p, --port N    TCP port (default: $PORT or 9000; 0 picks a free one)
   -H, --host H    interface to bind (default: $HOST or 0.0.0.0)
   -h, --help      show this help
+${ICE_USAGE}
 
 Environment:
   PORT, HOST      as above; flags win over the environment
   LOG_LEVEL       pino level (default: info)
+${ICE_ENV}
 `
 
 function fail(message: string): never {
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
         port: { type: 'string', short: 'p' },
         host: { type: 'string', short: 'H' },
         help: { type: 'boolean', short: 'h' },
+        ...ICE_FLAGS,
       },
       strict: true,
       allowPositionals: false,
@@ -51,7 +55,13 @@ async function main(): Promise<void> {
   const port = parsePort(values.port ?? process.env.PORT ?? '9000')
   const host = values.host ?? process.env.HOST ?? '0.0.0.0'
 
-  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard })
+  let ice
+  try {
+    ice = iceOptionsFrom(values, process.env)
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, ...ice })
   await app.listen({ port, host })
   const address = app.server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port

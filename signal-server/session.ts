@@ -11,6 +11,10 @@ export class Session {
   alive = true
   /** Consecutive rate-limited messages. */
   strikes = 0
+  /** The host name the client reached us by (its Host header), if plain: where our STUN responder is advertised. */
+  host: string | null = null
+  /** When this peer was last handed ICE servers (TURN credentials are renewed at half their life). */
+  iceIssuedAt = 0
   private tokens: number
   private last = Date.now()
 

@@ -28,6 +28,7 @@ describe('signal server: the wire contract', () => {
       ring: [],
       predecessor: '000000000300',
       peers: 5,
+      iceServers: [{ urls: `stun:127.0.0.1:${new URL(server.url).port}` }],
     })
     // wraps around the top of the ring
     expect(await (await open()).join('ff0000000000')).toMatchObject({
@@ -39,7 +40,7 @@ describe('signal server: the wire contract', () => {
 
   it('a lone joiner has no successors and no predecessor', async () => {
     expect(await (await open()).join('abcdefabcdef')).toEqual({
-      type: 'joined', id: 'abcdefabcdef', successors: [], ring: [], predecessor: null, peers: 1,
+      type: 'joined', id: 'abcdefabcdef', successors: [], ring: [], predecessor: null, peers: 1, iceServers: [{ urls: `stun:127.0.0.1:${new URL(server.url).port}` }],
     })
   })
 

@@ -78,7 +78,9 @@ class ExplorerPeer implements Explorer {
     const scheduler = asyncScheduler
     const random = Math.random
     this.id = formatId(o.id)
-    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers: options.iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
+    // ICE servers: the app's own, else what the signalling server handed out last (read at each new connection).
+    const iceServers = options.iceServers ?? (() => this.link.iceServers)
+    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
     this.ring = new RingNode({ id: o.id, transport, scheduler, random, ...o.ring })
     this.sockets = new SocketLayer(
       { id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null },

@@ -14,7 +14,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   id?: string
   /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
   wrtc?: WrtcImpl
-  /** STUN/TURN servers for WebRTC. Default none (host candidates: LAN and loopback only). */
+  /** STUN/TURN servers for WebRTC. Default: those the signalling server hands out (its own STUN, TURN if configured; docs/nat.md). */
   iceServers?: RTCIceServer[]
   /** Finger channels kept at most. Default 16. */
   maxFingers?: number

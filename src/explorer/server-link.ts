@@ -4,7 +4,8 @@ import {
 import { ExplorerError } from '../errors'
 import { isIdString } from '../ids'
 import { withTimeout } from '../operators'
-import { JOIN_REFUSALS, type JoinedReply, type RingReport, type SignalDelivery } from '../protocol/signal-server'
+import { parseIceServers } from '../protocol/ice-servers'
+import { JOIN_REFUSALS, type IceServer, type JoinedReply, type RingReport, type SignalDelivery } from '../protocol/signal-server'
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
 /** A relayed signal as the explorer sees it. */
@@ -48,12 +49,18 @@ export class ServerLink {
   private failures = 0
   private lastReport: string | null = null
   private closed = false
+  private ice: IceServer[] = []
 
   constructor(
     private readonly options: ServerLinkOptions,
     private readonly scheduler: SchedulerLike,
     private readonly random: () => number,
   ) {}
+
+  /** The ICE servers the server handed us last (its joined reply, or a renewal of TURN credentials). */
+  get iceServers(): IceServer[] {
+    return this.ice
+  }
 
   /** Our id is registered on a live connection: signals can flow. */
   get isRegistered(): boolean {
@@ -226,9 +233,13 @@ export class ServerLink {
         const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter(isIdString) : [])
         const successors = ids(message.successors)
         const predecessor = isIdString(message.predecessor) ? message.predecessor : null
-        this.joined.next({ type: 'joined', id: this.options.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
+        this.ice = parseIceServers(message.iceServers)
+        this.joined.next({ type: 'joined', id: this.options.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1, iceServers: this.ice })
         return
       }
+      case 'ice-servers':
+        this.ice = parseIceServers(message.iceServers)
+        return
       case 'hint':
         if (isIdString(message.successor)) this.hints.next(message.successor)
         return

@@ -55,6 +55,13 @@ export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | ReportM
 
 // ---- server → client -------------------------------------------------------
 
+/** An RTCIceServer as it travels: STUN, or TURN with short-lived credentials (see docs/nat.md). */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
 /** The server's answer to a join: bootstrap candidates around the joiner's id. */
 export interface JoinedReply {
   type: 'joined'
@@ -66,6 +73,8 @@ export interface JoinedReply {
   predecessor: string | null
   /** Joined peers in the registry. */
   peers: number
+  /** STUN/TURN servers for this peer's connections (an app's own iceServers option wins). */
+  iceServers: IceServer[]
 }
 
 /** A relayed signal; `from` is stamped by the server from the sender's joined id. */
@@ -81,10 +90,16 @@ export interface HintMessage {
   successor: string
 }
 
+/** Fresh ICE servers before the TURN credentials handed out earlier expire (at half their lifetime). */
+export interface IceServersMessage {
+  type: 'ice-servers'
+  iceServers: IceServer[]
+}
+
 export interface ErrorMessage {
   type: 'error'
   code: SignalErrorCode
   message: string
 }
 
-export type ServerMessage = JoinedReply | SignalDelivery | HintMessage | ErrorMessage
+export type ServerMessage = JoinedReply | SignalDelivery | HintMessage | IceServersMessage | ErrorMessage

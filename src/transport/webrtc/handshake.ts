@@ -30,7 +30,7 @@ export function handshake$(
       peer = new SimplePeer({
         initiator: role === 'connector',
         wrtc: options.wrtc,
-        config: { iceServers: options.iceServers },
+        config: { iceServers: options.iceServers() },
         // Both ends create the channel up front, so no 'datachannel' event:
         // @roamhq/wrtc delivers the messages that arrive before that event
         // out of order (the last one first); a negotiated channel avoids it,

@@ -12,10 +12,12 @@ export interface WebRtcTransportOptions {
   /** WebRTC implementation; defaults to the browser's globals. */
   wrtc?: WrtcImpl
   /**
-   * STUN/TURN servers. Default none: host candidates only, enough on a LAN or
-   * loopback; peers behind NATs need at least a STUN server.
+   * STUN/TURN servers, or a function read at each new connection (the
+   * explorer's: whatever the signalling server handed out last). Default
+   * none: host candidates only, enough on a LAN or loopback; peers behind
+   * NATs need at least a STUN server.
    */
-  iceServers?: RTCIceServer[]
+  iceServers?: RTCIceServer[] | (() => RTCIceServer[])
   /** drained() fires once bufferedAmount is at or below this. Default 256 KiB. */
   lowWaterMark?: number
   /** Advisory: senders should await drained() once bufferedAmount reaches this. Default 1 MiB. */
@@ -33,7 +35,7 @@ export interface WebRtcTransportOptions {
 
 export interface ResolvedOptions {
   wrtc: WrtcImpl
-  iceServers: RTCIceServer[]
+  iceServers: () => RTCIceServer[]
   lowWaterMark: number
   highWaterMark: number
   connectTimeoutMs: number
@@ -62,8 +64,8 @@ export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOp
     throw new ExplorerError('BAD_OPTIONS', `highWaterMark (${highWaterMark}) is below lowWaterMark (${lowWaterMark})`)
   }
   if (!(connectTimeoutMs > 0)) throw new ExplorerError('BAD_OPTIONS', `connectTimeoutMs must be > 0, got ${connectTimeoutMs}`)
-  if (!Array.isArray(iceServers)) throw new ExplorerError('BAD_OPTIONS', 'iceServers must be an array of RTCIceServer')
-  return { wrtc, iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs }
+  if (!Array.isArray(iceServers) && typeof iceServers !== 'function') throw new ExplorerError('BAD_OPTIONS', 'iceServers must be an array of RTCIceServer (or a function returning one)')
+  return { wrtc, iceServers: typeof iceServers === 'function' ? iceServers : () => iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs }
 }
 
 function nonNegative(name: string, value: number): void {
