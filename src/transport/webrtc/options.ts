@@ -1,4 +1,6 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs'
 import { ExplorerError } from '../../errors'
+import type { LivenessOptions } from '../liveness'
 import { withSafeDescriptions } from './safe-descriptions'
 
 /** The three constructors simple-peer needs: browser globals, or require('@roamhq/wrtc') in Node. */
@@ -31,6 +33,20 @@ export interface WebRtcTransportOptions {
    * never idles meanwhile, and each read is a blocking native call (~0.1 ms).
    */
   drainPollMs?: number
+  /**
+   * An open channel that sent nothing for this long sends a keepalive (an
+   * empty message), so that the remote hears it; 0: no keepalives and no
+   * silence checks. Default 1 s.
+   */
+  keepaliveMs?: number
+  /**
+   * A channel that heard nothing (no frame, no keepalive) for this long
+   * closes: its remote is gone. Default 4 s (libwebrtc alone takes ~17 s).
+   * After 2 × keepaliveMs of silence it is already unhealthy (routed around).
+   */
+  silenceMs?: number
+  /** Timers (handshake timeouts, keepalives). Default: asyncScheduler. */
+  scheduler?: SchedulerLike
 }
 
 export interface ResolvedOptions {
@@ -40,6 +56,9 @@ export interface ResolvedOptions {
   highWaterMark: number
   connectTimeoutMs: number
   drainPollMs: number
+  /** Null: keepalives off. */
+  liveness: LivenessOptions | null
+  scheduler: SchedulerLike
 }
 
 const KiB = 1024
@@ -57,6 +76,11 @@ export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOp
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000
   const drainPollMs = options.drainPollMs ?? 4
   const iceServers = options.iceServers ?? []
+  const keepaliveMs = options.keepaliveMs ?? 1000
+  const silenceMs = options.silenceMs ?? 4000
+  nonNegative('keepaliveMs', keepaliveMs)
+  if (keepaliveMs > 0 && !(silenceMs > keepaliveMs)) throw new ExplorerError('BAD_OPTIONS', `silenceMs (${silenceMs}) must exceed keepaliveMs (${keepaliveMs})`)
+  const liveness = keepaliveMs > 0 ? { keepaliveMs, suspectMs: Math.min(2 * keepaliveMs, silenceMs), silenceMs } : null
   nonNegative('lowWaterMark', lowWaterMark)
   nonNegative('highWaterMark', highWaterMark)
   nonNegative('drainPollMs', drainPollMs)
@@ -65,7 +89,10 @@ export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOp
   }
   if (!(connectTimeoutMs > 0)) throw new ExplorerError('BAD_OPTIONS', `connectTimeoutMs must be > 0, got ${connectTimeoutMs}`)
   if (!Array.isArray(iceServers) && typeof iceServers !== 'function') throw new ExplorerError('BAD_OPTIONS', 'iceServers must be an array of RTCIceServer (or a function returning one)')
-  return { wrtc, iceServers: typeof iceServers === 'function' ? iceServers : () => iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs }
+  return {
+    wrtc, iceServers: typeof iceServers === 'function' ? iceServers : () => iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs,
+    liveness, scheduler: options.scheduler ?? asyncScheduler,
+  }
 }
 
 function nonNegative(name: string, value: number): void {
