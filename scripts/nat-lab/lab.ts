@@ -2,7 +2,7 @@
  * The NAT lab: network namespaces on one machine standing in for the
  * internet and for home networks behind NATs.
  *
- *   <tag>-inet   the "internet": one bridge, 10.250.0.0/24 (no address of its own)
+ *   <tag>-inet   the "internet": one bridge, 10.250.0.0/24, 10.250.0.1 the hosts' gateway (see UPSTREAM)
  *   <tag>-sig    10.250.0.2   the signalling server (WebSocket and STUN)
  *   <tag>-turn   10.250.0.3   coturn
  *   <tag>-probe  10.250.0.4 and .5: the NAT behaviour probe (./probe.ts)
@@ -32,6 +32,15 @@ export const TURN_ADDRESS = `${INET}.3`
 const PROBE_ADDRESSES = [`${INET}.4`, `${INET}.5`] as const
 const PROBE_PORTS = [3479, 3480] as const
 export const TURN_PORT = 3478
+/**
+ * Every internet host's default gateway: the bridge's own address, in a
+ * namespace that forwards nothing, so a packet for an address no lab host
+ * has is dropped without a word, as on the internet. Without a default
+ * route, sending to such an address fails at once (ENETUNREACH), and coturn
+ * closes a relay allocation on that error: relayed channels died a second
+ * after they opened, when ICE tried the far end's private host candidate.
+ */
+const UPSTREAM = `${INET}.1`
 
 /** A machine of the lab that runs peers. */
 export interface PeerHost {
@@ -68,6 +77,8 @@ export interface NatLab {
   startTurn(): Promise<{ urls: string[]; secret: string }>
   /** Probes every host's NAT again. */
   checkNats(): Promise<NatCheck[]>
+  /** Gives a home's router the rules of another NAT behaviour (e.g. to see the check catch a NAT that is not what it is named). */
+  setNat(host: string, type: NatType): void
   close(): Promise<void>
 }
 
@@ -130,6 +141,11 @@ export async function createNatLab(): Promise<NatLab> {
       spawn,
       startTurn: () => startTurn(ns('turn'), spawn),
       checkNats,
+      setNat: (name, type) => {
+        const home = HOMES.find((h) => h.name === name)
+        if (home === undefined) throw new NatLabError(`${name} is not a home behind a NAT`)
+        inNamespace(ns(`nat-${home.short}`), 'nft', ['-f', '-'], `flush ruleset\n${natRuleset(type, LAB_PREFIX)}`)
+      },
       close,
     }
   } catch (error) {
@@ -163,12 +179,14 @@ function build(ns: (role: string) => string): PeerHost[] {
     link(name, 'wan0', inet, port)
     ip('-n', inet, 'link', 'set', port, 'master', 'br0', 'up')
     address(name, 'wan0', ...addresses.map((a) => `${a}/24`))
+    // The rest of the world (e.g. a peer's private address, as ICE tries it) is routed to the bridge and vanishes there.
+    ip('-n', name, 'route', 'add', 'default', 'via', UPSTREAM)
     return name
   }
 
   add(inet)
   ip('-n', inet, 'link', 'add', 'br0', 'type', 'bridge')
-  ip('-n', inet, 'link', 'set', 'br0', 'up')
+  address(inet, 'br0', `${UPSTREAM}/24`)
   attach('sig', SIGNAL_ADDRESS)
   attach('turn', TURN_ADDRESS)
   attach('probe', ...PROBE_ADDRESSES)

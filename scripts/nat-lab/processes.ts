@@ -35,7 +35,7 @@ export function spawnIn(ns: string, argv: string[], stdio: StdioOptions = ['igno
   return spawn('ip', ['netns', 'exec', ns, ...argv], { cwd: ROOT, stdio })
 }
 
-/** Resolves with the first stdout line matching `pattern`; rejects if the process exits or `timeoutMs` passes first. */
+/** Resolves with the first stdout line matching `pattern` (and keeps draining the output); rejects if the process exits or `timeoutMs` passes first. */
 export function lineFrom(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = ''
@@ -54,6 +54,9 @@ export function lineFrom(child: ChildProcess, pattern: RegExp, timeoutMs: number
       child.stdout?.off('data', onOut)
       child.stderr?.off('data', onErr)
       child.off('exit', onExit)
+      // Keep draining: a process writing to a full pipe nobody reads would block.
+      child.stdout?.resume()
+      child.stderr?.resume()
       if (error) reject(error)
       else resolve(line!)
     }
