@@ -75,8 +75,8 @@ export interface NatLab {
   spawn(ns: string, argv: string[], stdio?: Parameters<typeof spawnIn>[2]): ChildProcess
   /** Runs coturn with a fresh shared secret (its use-auth-secret scheme); resolves once it listens. */
   startTurn(): Promise<{ urls: string[]; secret: string }>
-  /** Probes every host's NAT again. */
-  checkNats(): Promise<NatCheck[]>
+  /** Probes the NAT of these hosts (default: all) again. */
+  checkNats(hosts?: string[]): Promise<NatCheck[]>
   /** Gives a home's router the rules of another NAT behaviour (e.g. to see the check catch a NAT that is not what it is named). */
   setNat(host: string, type: NatType): void
   close(): Promise<void>
@@ -123,7 +123,8 @@ export async function createNatLab(): Promise<NatLab> {
     }
     const probeServer = spawn(ns('probe'), nodeScript('scripts/nat-lab/probe.ts', 'server', ...probeArgs()))
     await lineFrom(probeServer, /^ready$/, 15_000, 'the NAT probe server')
-    const checkNats = (): Promise<NatCheck[]> => Promise.all(hosts.map((host) => checkNat(host, spawn)))
+    const checkNats = (names?: string[]): Promise<NatCheck[]> =>
+      Promise.all(hosts.filter((h) => names === undefined || names.includes(h.name)).map((host) => checkNat(host, spawn)))
     const checks = await checkNats()
     const wrong = checks.map((c) => mismatch(c.host, c.seen, c.expected)).filter((m): m is string => m !== null)
     if (wrong.length > 0) throw new NatLabError(`the lab's NATs do not behave as named, so no result would mean anything:\n  ${wrong.join('\n  ')}`)
