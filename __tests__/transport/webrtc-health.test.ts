@@ -171,6 +171,16 @@ describe('WebRTC transport: candidates, health, keepalives, ICE restarts (real W
     expect(await again.offered).toBe('done')
   })
 
+  it('a second restart while one is under way fails SIGNAL_FAILED; the first completes', async () => {
+    const { near, far } = await openPair(scope, transport(), 1, transport(), 2)
+    const { offered } = restartBetween(near as WebRtcChannel, far as WebRtcChannel)
+    const second = await new Promise<unknown>((resolve) =>
+      scope.add((near as WebRtcChannel).restartIce({ signals$: new Subject(), send: () => undefined }).subscribe({ error: resolve, complete: () => resolve('done') })),
+    )
+    expect(isExplorerError(second, 'SIGNAL_FAILED')).toBe(true)
+    expect(await offered).toBe('done')
+  })
+
   it('restartIce on a closed channel throws CHANNEL_CLOSED at once', async () => {
     const { near } = await openPair(scope, transport(), 1, transport(), 2)
     near.close()

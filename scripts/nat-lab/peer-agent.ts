@@ -4,10 +4,11 @@
  *
  * Two levels:
  * - transport: `ice` (fetch the ICE servers the signalling server hands
- *   this peer, through the explorer's own ServerLink), `connect` (one
- *   channel to another agent; signals relayed by the driver), `paths`;
+ *   this peer, through the explorer's own ServerLink), `transport` (make
+ *   one with them), `connect` (one channel to another agent; signals
+ *   relayed by the driver), `path` (its candidate pair), `drop-channels`;
  * - explorer: `listen` (createExplorer + listen), `dial` (dial, echo,
- *   and how the pair is linked), `state`, `close`.
+ *   and how the pair is linked), `state` (its ring pointers).
  * Requests: { req, op, ... } → { req, ok } or { req, error }. Signals:
  * { signal: { to | from, sid, c?, data } } both ways.
  */
@@ -60,11 +61,12 @@ let explorer: Explorer | null = null
 const pathOf = (channel: Channel | undefined): Promise<SelectedPath | null> =>
   channel instanceof WebRtcChannel ? channel.selectedPath() : Promise.resolve(null)
 
-/** The port of one handshake; its session is keyed by remote, sid and our side (c: we connect, a: we accept). */
-function port(remote: number, sid: number, side: 'c' | 'a'): SignalPort {
-  const signals = new ReplaySubject<unknown>()
-  sessions.set(`${remote}/${sid}/${side}`, signals)
-  return { signals$: signals, send: (data) => reply({ signal: { to: remote, sid, ...(side === 'c' ? { c: true } : {}), data } satisfies RelayedSignal }) }
+/** The port of one handshake, its inbox kept by remote, sid and our side (c: we connect, a: we accept); `first` is replayed to it. */
+function port(remote: number, sid: number, side: 'c' | 'a', first?: unknown): SignalPort {
+  const inbox = new ReplaySubject<unknown>()
+  sessions.set(`${remote}/${sid}/${side}`, inbox)
+  if (first !== undefined) inbox.next(first)
+  return { signals$: inbox, send: (data) => reply({ signal: { to: remote, sid, ...(side === 'c' ? { c: true } : {}), data } satisfies RelayedSignal }) }
 }
 
 function onSignal({ from, sid, c, data }: RelayedSignal): void {
@@ -72,9 +74,7 @@ function onSignal({ from, sid, c, data }: RelayedSignal): void {
   const known = sessions.get(`${remote}/${sid}/${c ? 'a' : 'c'}`)
   if (known) return known.next(data)
   if (!c || transport === null) return
-  const accepting = port(remote, sid, 'a')
-  sessions.get(`${remote}/${sid}/a`)!.next(data)
-  transport.accept(remote, accepting).subscribe({ next: (channel) => channels.set(remote, channel), error: () => undefined })
+  transport.accept(remote, port(remote, sid, 'a', data)).subscribe({ next: (channel) => channels.set(remote, channel), error: () => undefined })
 }
 
 async function handle(request: Request): Promise<unknown> {
@@ -90,7 +90,7 @@ async function handle(request: Request): Promise<unknown> {
       return iceServers
     }
     case 'transport':
-      transport = createWebRtcTransport({ wrtc, iceServers: (request.iceServers as RTCIceServer[] | undefined) ?? iceServers, connectTimeoutMs: Number(request.connectTimeoutMs) })
+      transport = createWebRtcTransport({ wrtc, iceServers, connectTimeoutMs: Number(request.connectTimeoutMs) })
       return null
     case 'connect': {
       const to = Number(request.to)
@@ -125,10 +125,6 @@ async function handle(request: Request): Promise<unknown> {
     }
     case 'state':
       return localState(explorer!)
-    case 'close':
-      await explorer?.close()
-      explorer = null
-      return null
     default:
       throw new Error(`unknown op ${request.op}`)
   }

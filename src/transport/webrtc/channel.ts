@@ -149,8 +149,9 @@ export class WebRtcChannel implements Channel, LivenessLink {
 
   /**
    * Offers an ICE restart over `port` (cold; see iceRestart$): emits nothing,
-   * completes once connected again, errors SIGNAL_FAILED. The remote answers
-   * with acceptIceRestart. Throws CHANNEL_CLOSED when closed.
+   * completes once connected again, errors SIGNAL_FAILED (also when another
+   * restart of this channel is under way). The remote answers with
+   * acceptIceRestart. Throws CHANNEL_CLOSED when closed.
    */
   restartIce(port: SignalPort): Observable<void> {
     return this.restart('offerer', port)
@@ -196,6 +197,7 @@ export class WebRtcChannel implements Channel, LivenessLink {
     if (!this.open) throw new ExplorerError('CHANNEL_CLOSED', 'the channel is closed')
     const restart$ = iceRestart$(role, { ...this.parts.restart, peer: this.peer, up$: this.iceUp }, port)
     return new Observable<void>((subscriber) => {
+      if (this.restarting) return subscriber.error(new ExplorerError('SIGNAL_FAILED', 'an ICE restart of this channel is already under way'))
       this.restarting = true
       const subscription = restart$.subscribe(subscriber)
       return () => {
