@@ -25,10 +25,12 @@ const marbles = () => new TestScheduler((actual, expected) => expect(actual).toE
 describe('withTimeout (marbles)', () => {
   const timeoutError = new ExplorerError('LOOKUP_TIMEOUT', 'no answer')
 
+  // Every test runs the operator on the scheduler that runs its marbles: a timer on any other would never fire.
   it('passes values and completion through when the first value is in time; no timer left behind', () => {
-    marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const s = marbles()
+    s.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-b-----c|')
-      expectObservable(source.pipe(withTimeout(3, marbles(), () => timeoutError))).toBe('-a-b-----c|')
+      expectObservable(source.pipe(withTimeout(3, s, () => timeoutError))).toBe('-a-b-----c|')
       expectSubscriptions(source.subscriptions).toBe('^---------!')
     })
   })
