@@ -18,7 +18,7 @@ export type DiagnosticCode =
   | 'SUCCESSOR_UNREACHABLE'
   /** The ring-position check (who owns our id, or the key after it) failed. */
   | 'RING_CHECK_FAILED'
-  /** A join attempt through the bootstrap peer failed; the ring tries again. */
+  /** A join attempt failed (a round of asking the server for peers, or an attempt through the bootstrap peer); tried again. */
   | 'JOIN_ATTEMPT_FAILED'
   /** listen(): a peer the server listed could not take us into the ring; the next is tried. */
   | 'JOIN_CANDIDATE_FAILED'

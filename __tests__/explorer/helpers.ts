@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { createSignalServer, type SignalServerOptions } from '../../signal-server'
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
+import { explorerInternals } from '../../src/explorer/internals'
 import { parseId, randomId } from '../../src/ids'
 import { RingOracle } from '../../src/testnet'
 import { MemoryNetwork } from '../../src/transport/memory'
@@ -40,23 +41,26 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
   }
 }
 
+/** The ring node under an explorer (test-only accessor: not part of the package's API). */
+export const ringOf = (explorer: Explorer) => explorerInternals(explorer).ring
+
 /** Every peer's successor and predecessor are the true ones. */
 export function ringCorrect(explorers: Explorer[]): boolean {
-  const oracle = new RingOracle(explorers.map((e) => e.ring.id))
-  return oracle.ringCorrect(explorers.map((e) => e.ring))
+  const rings = explorers.map(ringOf)
+  return new RingOracle(rings.map((r) => r.id)).ringCorrect(rings)
 }
 
 /** Ring right and every successor list without gaps: what a row refresh answers from. */
 export function successorListsCorrect(explorers: Explorer[]): boolean {
-  const oracle = new RingOracle(explorers.map((e) => e.ring.id))
-  const rings = explorers.map((e) => e.ring)
+  const rings = explorers.map(ringOf)
+  const oracle = new RingOracle(rings.map((r) => r.id))
   return oracle.ringCorrect(rings) && oracle.successorListsCorrect(rings)
 }
 
 /** Ring right and every finger row points at the true owner of its start. */
 export function ringStable(explorers: Explorer[]): boolean {
-  const oracle = new RingOracle(explorers.map((e) => e.ring.id))
-  const rings = explorers.map((e) => e.ring)
+  const rings = explorers.map(ringOf)
+  const oracle = new RingOracle(rings.map((r) => r.id))
   return oracle.ringCorrect(rings) && oracle.fingersCorrect(rings) === 1
 }
 

@@ -2,7 +2,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
 import { createExplorer, isExplorerError, type Explorer } from '../../src'
 import { fingerStart, parseId } from '../../src/ids'
 import { MemoryNetwork } from '../../src/transport/memory'
-import { FAST, memoryExplorers, metric, ringCorrect, startServer, successorListsCorrect, waitFor, type Server } from './helpers'
+import { FAST, memoryExplorers, metric, ringCorrect, ringOf, startServer, successorListsCorrect, waitFor, type Server } from './helpers'
 
 /** Explorers over the in-memory transport (real time), joining through a real signalling server on loopback. */
 describe('explorer join through the signalling server', () => {
@@ -31,7 +31,7 @@ describe('explorer join through the signalling server', () => {
     const http = server.http
     await waitFor(async () => {
       const ring = (await (await fetch(`${http}/ring`)).json()) as { reports: Record<string, { successors: string[] }> }
-      return explorers.every((e) => ring.reports[e.id]?.successors[0] === e.ring.snapshot().successors[0])
+      return explorers.every((e) => ring.reports[e.id]?.successors[0] === e.snapshot().successors[0])
     }, 10_000, 'reports')
   })
 
@@ -102,7 +102,7 @@ describe('explorer join through the signalling server', () => {
     explorers = memoryExplorers(server.url, 5)
     await Promise.all(explorers.map((e) => e.listen()))
     await waitFor(() => ringCorrect(explorers), 30_000, 'the ring')
-    const cut = explorers[2].ring
+    const cut = ringOf(explorers[2])
     const relayed = await metric(server.http, 'signal_messages_relayed_total')
     for (const remote of cut.channels.remotes()) cut.channels.close(remote)
     expect(cut.channels.size).toBe(0)

@@ -1,6 +1,8 @@
 import { firstValueFrom, of } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
+import type { Diagnostic } from '../../src/diagnostics'
 import { ExplorerError, isExplorerError } from '../../src/errors'
+import { formatId } from '../../src/ids'
 import { withTimeout } from '../../src/operators'
 import { ringInternals } from '../../src/ring/internals'
 import { RingMessage, RingOp } from '../../src/ring/messages'
@@ -366,18 +368,26 @@ describe('check-predecessor', () => {
     r.close()
   })
 
-  it('a successor that stops answering GetState: the stabilize RPC times out after rpcTimeoutMs, the successor and its channel are dropped', () => {
+  it('a successor that stops answering GetState: the stabilize RPC times out after rpcTimeoutMs, the successor and its channel are dropped, and diagnostics$ says why', () => {
     const { scheduler, r, f } = predecessorSetUp()
+    const diagnostics: Diagnostic[] = []
+    r.diagnostics$.subscribe((d) => diagnostics.push(d))
     scheduler.advanceBy(3 * TIMING.stabilizeMs)
     expect(r.successor).toBe(F)
     const mutedAt = scheduler.now()
     f.answerGetState = null
     scheduler.advanceTo(mutedAt + TIMING.rpcTimeoutMs)
     expect(r.successors).toEqual([F]) // the first unanswered GetState left after mutedAt
+    expect(diagnostics).toEqual([])
     scheduler.advanceTo(mutedAt + TIMING.rpcTimeoutMs + TIMING.stabilizeMs)
     expect(r.successors).toEqual([])
     expect(r.channels.has(F)).toBe(false)
     expect(r.predecessor).toBeNull()
+    expect(diagnostics).toEqual([
+      { code: 'SUCCESSOR_DROPPED', cause: 'LOOKUP_TIMEOUT', peer: formatId(F), at: expect.any(Number), message: expect.stringMatching(/stabilize with .* got no answer within 4000 ms/) },
+    ])
+    expect(diagnostics[0].at - mutedAt).toBeGreaterThan(TIMING.rpcTimeoutMs)
+    expect(diagnostics[0].at - mutedAt).toBeLessThanOrEqual(TIMING.rpcTimeoutMs + TIMING.stabilizeMs)
     r.close()
   })
 
