@@ -6,6 +6,7 @@ import { ExplorerError, isExplorerError } from '../errors'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
 import { RingNode } from '../ring/node'
+import type { RingSnapshot } from '../ring/snapshot'
 import { SocketLayer, type ExplorerSocket } from '../sockets'
 import { createWebRtcTransport } from '../transport/webrtc'
 import { registerExplorerInternals } from './internals'
@@ -26,19 +27,8 @@ export interface PeerEvent {
   id: string
 }
 
-/** This peer's place in the ring at one moment, ids as 12 hex (see docs/api.md). */
-export interface ExplorerSnapshot {
-  id: string
-  /** In the ring: listen() has resolved and the peer has not closed. */
-  joined: boolean
-  predecessor: string | null
-  /** Closest first; empty while alone. */
-  successors: string[]
-  /** The finger rows that point at another peer. */
-  fingers: { row: number; id: string }[]
-  /** Open direct channels. */
-  channels: number
-}
+/** This peer's place in the ring at one moment (see docs/api.md). */
+export type ExplorerSnapshot = RingSnapshot
 
 /** One peer of the overlay. See docs/api.md. */
 export interface Explorer {

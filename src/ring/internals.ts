@@ -1,3 +1,4 @@
+import { Internals } from '../internals'
 import type { FingerTable } from './finger-table'
 import type { FixFingers } from './fix-fingers'
 import type { FixFingersBackoff } from './fix-fingers-backoff'
@@ -20,19 +21,13 @@ export interface RingInternals {
   selfCheckSchedule: SelfCheckSchedule
 }
 
-const internals = new WeakMap<RingNode, RingInternals>()
+const internals = new Internals<RingNode, RingInternals>('a RingNode')
 
 /** Called once by each RingNode's constructor. */
-export function registerRingInternals(node: RingNode, parts: RingInternals): void {
-  internals.set(node, parts)
-}
+export const registerRingInternals = (node: RingNode, parts: RingInternals): void => internals.register(node, parts)
 
 /**
  * For tests and benchmarks only, never for applications (not exported by
  * the package): a node's internals, e.g. to put its state where a test needs it.
  */
-export function ringInternals(node: RingNode): RingInternals {
-  const parts = internals.get(node)
-  if (parts === undefined) throw new Error('not a RingNode')
-  return parts
-}
+export const ringInternals = (node: RingNode): RingInternals => internals.of(node)

@@ -18,21 +18,14 @@ import { RING_DEFAULTS, RingOptions, RingTimingOptions } from './options'
 import { OverlaySignalling } from './overlay-signalling'
 import { RingRequests, type LookupResult } from './requests'
 import { RingPositionCheck } from './self-check'
+import type { RingSnapshot } from './snapshot'
 import { SelfCheckSchedule } from './self-check-schedule'
 import { Stabilizer } from './stabilize'
 import { RingState, type RingPosition } from './state'
 
 export type { LookupResult } from './requests'
+export type { RingSnapshot } from './snapshot'
 
-/** A peer's ring state at one moment, ids as 12 hex: what the explorer's snapshot() and ring reports show. */
-export interface RingSnapshot {
-  id: string
-  joined: boolean
-  predecessor: string | null
-  successors: string[]
-  fingers: { row: number; id: string }[]
-  channels: number
-}
 
 /**
  * One peer of the Chord ring, transport-agnostic: it sees Channels, a
