@@ -18,14 +18,13 @@ import { RING_DEFAULTS, RingOptions, RingTimingOptions } from './options'
 import { OverlaySignalling } from './overlay-signalling'
 import { RingRequests, type LookupResult } from './requests'
 import { RingPositionCheck } from './self-check'
-import type { RingSnapshot } from './snapshot'
 import { SelfCheckSchedule } from './self-check-schedule'
+import type { RingSnapshot } from './snapshot'
 import { Stabilizer } from './stabilize'
 import { RingState, type RingPosition } from './state'
 
 export type { LookupResult } from './requests'
 export type { RingSnapshot } from './snapshot'
-
 
 /**
  * One peer of the Chord ring, transport-agnostic: it sees Channels, a
@@ -116,7 +115,7 @@ export class RingNode implements RingPosition {
     registerRingInternals(this, { state, fingerTable, requests, stabilizer, fixFingers: this.fixFingers, selfCheck, fingerBackoff, selfCheckSchedule })
   }
 
-  /** The finger table, read-only: fix-fingers alone writes it. */
+  /** The finger table, read-only: only the ring's duties write it. */
   get fingerTable(): FingerView {
     return this.table
   }
