@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
+import { version } from './package.json'
 import { createSignalServer } from './server'
 import { registerDashboard } from './dashboard'
 import { ICE_ENV, ICE_FLAGS, ICE_USAGE, iceOptionsFrom } from './ice-cli'
+import { serverUrls } from './urls'
 
 const USAGE = `Usage: sig-server [--port N] [--host H] [--stun URL] [--turn URL --turn-secret S]
 
@@ -12,12 +14,13 @@ Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 Options:
   -p, --port N    TCP port (default: $PORT or 9000; 0 picks a free one)
   -H, --host H    interface to bind (default: $HOST or 0.0.0.0)
+  -v, --version   print the version
   -h, --help      show this help
 ${ICE_USAGE}
 
 Environment:
   PORT, HOST      as above; flags win over the environment
-  LOG_LEVEL       pino level (default: info)
+  LOG_LEVEL       pino level (default: info; each HTTP request is logged at debug)
 ${ICE_ENV}
 `
 
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
         port: { type: 'string', short: 'p' },
         host: { type: 'string', short: 'H' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
         ...ICE_FLAGS,
       },
       strict: true,
@@ -50,6 +54,10 @@ async function main(): Promise<void> {
   const { values } = parsed
   if (values.help) {
     process.stdout.write(USAGE)
+    return
+  }
+  if (values.version) {
+    process.stdout.write(`${version}\n`)
     return
   }
   const port = parsePort(values.port ?? process.env.PORT ?? '9000')
@@ -64,9 +72,10 @@ async function main(): Promise<void> {
   const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, ...ice })
   await app.listen({ port, host })
   const address = app.server.address()
-  const actualPort = typeof address === 'object' && address ? address.port : port
-  const shownHost = host.includes(':') ? `[${host}]` : host
-  process.stdout.write(`Signalling Server Started on ws://${shownHost}:${actualPort}/ws\n`)
+  const urls = serverUrls(host, typeof address === 'object' && address ? address.port : port)
+  process.stdout.write(`Signalling Server Started on ${urls.ws}\n`)
+  process.stdout.write(`Ring dashboard:  ${urls.http}\n`)
+  for (const url of urls.lan) process.stdout.write(`On your network: ${url}\n`)
 
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {

@@ -1,4 +1,5 @@
-export { createSignalServer, type RingSnapshot, type StoredReport } from './server'
+export { createSignalServer, mountSignalServer, type RingSnapshot, type StoredReport } from './server'
+export { signalServerPlugin } from './plugin'
 export { DEFAULTS, DEFAULT_RATE_LIMIT, type RateLimitOptions, type SignalServerOptions } from './options'
 export { ERROR_CODES, CLOSE_GOING_AWAY, CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG, type SignalErrorCode, type JoinedReply } from './protocol'
 export { registerDashboard, type DashboardOptions } from './dashboard'

@@ -18,6 +18,7 @@ import {
   type SignalErrorCode,
 } from './protocol'
 import { SortedRegistry } from './registry'
+import { DebugRequestLog } from './request-log'
 import { ringSuccessors, successorHint } from './ring-hints'
 import {
   describeFailure,
@@ -57,8 +58,14 @@ export interface RingSnapshot {
  * routes (e.g. the dashboard at `GET /`) before `listen()`.
  */
 export function createSignalServer(options: SignalServerOptions = {}): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false, logController: new DebugRequestLog() })
+  mountSignalServer(app, options)
+  return app
+}
+
+/** Adds the signalling server's routes and hooks to `app`: createSignalServer's own, or a plugin's context (plugin.ts). */
+export function mountSignalServer(app: FastifyInstance, options: SignalServerOptions = {}): void {
   const opts = resolveOptions(options)
-  const app = Fastify({ logger: options.logger ?? false })
   const registry = new SortedRegistry<Session>()
   const sessions = new Set<Session>()
   const reports = new Map<string, StoredReport>()
@@ -375,6 +382,4 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     })
   })
   app.addHook('onClose', async () => stopTimers())
-
-  return app
 }

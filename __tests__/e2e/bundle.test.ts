@@ -26,10 +26,10 @@ afterAll(async () => {
 })
 
 describe('browser bundle', () => {
-  it('carries no Node-only package: simple-peer comes as its browser build, ws and @roamhq/wrtc not at all', () => {
+  it('carries no Node-only package: simple-peer from source with its few shims, ws and @roamhq/wrtc not at all', () => {
     const sources = Object.keys(built.bytesBySource)
-    expect(sources).toEqual(expect.arrayContaining(['src', 'rxjs', 'simple-peer']))
-    for (const nodeOnly of ['ws', '@roamhq/wrtc', 'readable-stream', 'fastify']) expect(sources).not.toContain(nodeOnly)
+    expect(sources).toEqual(expect.arrayContaining(['src', 'rxjs', 'simple-peer', 'shims', 'events']))
+    for (const nodeOnly of ['ws', '@roamhq/wrtc', 'readable-stream', 'buffer', 'debug', 'fastify']) expect(sources).not.toContain(nodeOnly)
   })
 
   it('loads in Chromium as a script tag (global WebRTCExplorer) and as an ES module', async () => {

@@ -14,6 +14,8 @@
  */
 import { ReplaySubject, asyncScheduler, firstValueFrom, timeout } from 'rxjs'
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
+import { Diagnostics } from '../../src/diagnostics'
+import { explorerInternals } from '../../src/explorer/internals'
 import { ServerLink } from '../../src/explorer/server-link'
 import { resolveWebSocket } from '../../src/explorer/websocket'
 import { formatId, parseId } from '../../src/ids'
@@ -82,7 +84,7 @@ async function handle(request: Request): Promise<unknown> {
     case 'ice': {
       const link = new ServerLink(
         { url: String(request.signalUrl), WebSocket: resolveWebSocket(undefined), id: formatId(self), serverTimeoutMs: 10_000, reconnectMinMs: 1000, reconnectMaxMs: 1000 },
-        asyncScheduler, Math.random,
+        asyncScheduler, Math.random, new Diagnostics(() => Date.now()),
       )
       await firstValueFrom(link.register$())
       iceServers = link.iceServers
@@ -121,7 +123,7 @@ async function handle(request: Request): Promise<unknown> {
       await echoed
       const ms = Math.round(performance.now() - started)
       socket.close()
-      return { ms, path: await pathOf(explorer!.ring.channels.channel(parseId(id))) } satisfies DialResult
+      return { ms, path: await pathOf(explorerInternals(explorer!).ring.channels.channel(parseId(id))) } satisfies DialResult
     }
     case 'state':
       return localState(explorer!)

@@ -97,7 +97,7 @@ export async function runOverlay(agents: Agent[], o: OverlayOptions): Promise<Ov
   const listening = agents.filter((_, i) => listens[i].ok)
   const notListening = listens.filter((l) => !l.ok).map((l) => `${l.id} (${l.host}) not listening`)
   const settling = performance.now()
-  let problems: string[] = []
+  let problems: string[]
   let ringCorrectMs: number | null = null
   for (;;) {
     problems = ringProblems(await Promise.all(listening.map((a) => a.request<PeerState>('state')))).concat(notListening)

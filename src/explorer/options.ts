@@ -1,3 +1,4 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs'
 import { ExplorerError } from '../errors'
 import { parseId, randomIdNumber } from '../ids'
 import { RING_DEFAULTS, type RingTimingOptions } from '../ring/options'
@@ -20,7 +21,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   maxFingers?: number
   /** Successor list length. Default 16. */
   successors?: number
-  /** Direct channels kept at most. Default 64. */
+  /** Direct channels kept at most. Default 256. */
   maxChannels?: number
   /** When a neighbour's malformed frames get its channel closed. Default 16 within 10 s (docs/protocol.md, "Hostile input"). */
   abusePolicy?: Partial<AbusePolicy>
@@ -38,6 +39,10 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   reportMs?: number
   /** Advanced: channels from this transport instead of WebRTC (the in-memory one in tests and simulation). */
   transport?: Transport
+  /** Advanced: every timer of the peer runs here (a virtual-time scheduler in tests). Default: rxjs `asyncScheduler`. */
+  scheduler?: SchedulerLike
+  /** Advanced: randomness for jitter and request ids (a seeded one in tests). Default: `Math.random`. */
+  random?: () => number
 }
 
 export interface ResolvedExplorerOptions {
@@ -51,6 +56,8 @@ export interface ResolvedExplorerOptions {
   reconnectMinMs: number
   reconnectMaxMs: number
   reportMs: number
+  scheduler: SchedulerLike
+  random: () => number
 }
 
 const EXPLORER_DEFAULTS = {
@@ -91,6 +98,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
     reconnectMinMs: number('reconnectMinMs', EXPLORER_DEFAULTS.reconnectMinMs, 1),
     reconnectMaxMs: number('reconnectMaxMs', EXPLORER_DEFAULTS.reconnectMaxMs, 1),
     reportMs: number('reportMs', EXPLORER_DEFAULTS.reportMs, 1),
+    scheduler: checkScheduler(options.scheduler),
+    random: checkRandom(options.random),
   }
   if (resolved.reconnectMaxMs < resolved.reconnectMinMs) throw bad('reconnectMaxMs must be ≥ reconnectMinMs')
   return resolved
@@ -106,6 +115,21 @@ function checkUrl(value: unknown): string {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw bad(`signalUrl must be a ws: or wss: URL, got ${url.protocol}`)
   return value
+}
+
+function checkScheduler(value: unknown): SchedulerLike {
+  if (value === undefined) return asyncScheduler
+  const scheduler = value as Partial<SchedulerLike> | null
+  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.now !== 'function' || typeof scheduler.schedule !== 'function') {
+    throw bad('scheduler must be an rxjs SchedulerLike (now() and schedule())')
+  }
+  return value as SchedulerLike
+}
+
+function checkRandom(value: unknown): () => number {
+  if (value === undefined) return Math.random
+  if (typeof value !== 'function') throw bad('random must be a function returning numbers in [0, 1)')
+  return value as () => number
 }
 
 const bad = (message: string) => new ExplorerError('BAD_OPTIONS', message)

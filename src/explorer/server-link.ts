@@ -1,6 +1,7 @@
 import {
   EMPTY, Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, filter, map, merge, of, switchMap, take, tap, timer,
 } from 'rxjs'
+import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
 import { isIdString } from '../ids'
 import { withTimeout } from '../operators'
@@ -55,6 +56,7 @@ export class ServerLink {
     private readonly options: ServerLinkOptions,
     private readonly scheduler: SchedulerLike,
     private readonly random: () => number,
+    private readonly diagnostics: Diagnostics,
   ) {}
 
   /** The ICE servers the server handed us last (its joined reply, or a renewal of TURN credentials). */
@@ -191,7 +193,12 @@ export class ServerLink {
     const delay = Math.round(ceiling * (0.5 + 0.5 * this.random()))
     this.reconnect = timer(delay, this.scheduler).subscribe(() => {
       this.reconnect = null
-      this.register$().subscribe({ error: () => this.scheduleReconnect() })
+      this.register$().subscribe({
+        error: (error) => {
+          this.diagnostics.report('SERVER_UNREACHABLE', error)
+          this.scheduleReconnect()
+        },
+      })
     })
   }
 
