@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util'
 import { version } from './package.json'
 import { createSignalServer } from './server'
 import { registerDashboard } from './dashboard'
+import { ICE_ENV, ICE_FLAGS, ICE_USAGE, iceOptionsFrom } from './ice-cli'
 import { serverUrls } from './urls'
 
-const USAGE = `Usage: sig-server [--port N] [--host H]
+const USAGE = `Usage: sig-server [--port N] [--host H] [--stun URL] [--turn URL --turn-secret S]
 
 Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 /metrics, /ring and the live ring dashboard at / over HTTP).
@@ -15,10 +16,12 @@ Options:
   -H, --host H    interface to bind (default: $HOST or 0.0.0.0)
   -v, --version   print the version
   -h, --help      show this help
+${ICE_USAGE}
 
 Environment:
   PORT, HOST      as above; flags win over the environment
   LOG_LEVEL       pino level (default: info; each HTTP request is logged at debug)
+${ICE_ENV}
 `
 
 function fail(message: string): never {
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
         host: { type: 'string', short: 'H' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        ...ICE_FLAGS,
       },
       strict: true,
       allowPositionals: false,
@@ -59,7 +63,13 @@ async function main(): Promise<void> {
   const port = parsePort(values.port ?? process.env.PORT ?? '9000')
   const host = values.host ?? process.env.HOST ?? '0.0.0.0'
 
-  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard })
+  let ice
+  try {
+    ice = iceOptionsFrom(values, process.env)
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, ...ice })
   await app.listen({ port, host })
   const address = app.server.address()
   const urls = serverUrls(host, typeof address === 'object' && address ? address.port : port)

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { DEFAULT_ADMISSION, type AdmissionOptions } from './admission'
+import type { IceServer } from '../src/protocol/signal-server'
+import type { StunResponderOptions, TurnOptions } from './ice-servers'
 
 /** Per-socket token bucket. Every incoming frame takes one token. */
 export interface RateLimitOptions {
@@ -43,6 +45,12 @@ export interface SignalServerOptions {
   logger?: FastifyServerOptions['logger']
   /** Called with the app before any route of ours is added: register `GET /` (the dashboard) here. */
   dashboard?: (app: FastifyInstance) => void
+  /** Our own STUN responder (docs/nat.md); `false` turns it off. Default: on, at the HTTP port's number over UDP. */
+  stun?: StunResponderOptions | false
+  /** More ICE servers handed to every peer as they are (e.g. another STUN server). */
+  iceServers?: IceServer[]
+  /** TURN servers sharing a secret with us (coturn's use-auth-secret): each peer gets its own short-lived credentials. */
+  turn?: TurnOptions
 }
 
 export interface ResolvedOptions {

@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import fastifyWebsocket from '@fastify/websocket'
 import type { RawData, WebSocket } from 'ws'
 import type { ServerResponse } from 'node:http'
+import { hostOf, resolveIceOptions } from './ice-servers'
+import { IceService } from './ice-service'
 import { Metrics } from './metrics'
 import { resolveOptions, type SignalServerOptions } from './options'
 import {
@@ -73,6 +75,8 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
   const rate = opts.rateLimit
   const admission = opts.admission ? new Admission(opts.admission) : null
   const batch = new WriteBatcher()
+  const ice = new IceService(resolveIceOptions(options), app.log)
+  ice.attach(app.server)
   let heartbeat: NodeJS.Timeout | null = null
   let ringCheck: NodeJS.Timeout | null = null
 
@@ -149,6 +153,7 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
       ring: ringSuccessors(registry, (peer) => reports.has(peer), id, opts.successorCount),
       predecessor: registry.predecessor(id),
       peers: registry.size,
+      iceServers: ice.issue(s, id),
     }
     batch.send(s.socket, JSON.stringify(reply))
   }
@@ -294,6 +299,7 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
   function onConnection(socket: WebSocket, request: FastifyRequest): void {
     releaseUpgradeRequest(socket, request)
     const s = new Session(socket, rate ? rate.burst : 0, Admission.keyOf(request.ip))
+    s.host = hostOf(request.headers.host)
     ;(socket as SessionSocket)[kSession] = s
     sessions.add(s)
     metrics.connectionsTotal++
@@ -341,6 +347,7 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
     if (heartbeat) clearInterval(heartbeat)
     if (ringCheck) clearInterval(ringCheck)
     heartbeat = ringCheck = null
+    ice.close()
   }
 
   /** Close every client with 1001, wait (bounded) for them to go, then stop the ws server. */
@@ -402,6 +409,9 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
       ringCheck = setInterval(() => sessions.forEach(hintSuccessor), opts.ringCheckMs)
       ringCheck.unref()
     }
+    ice.startRenewals(sessions, (s, text) => {
+      if (s.socket.readyState === OPEN) batch.send(s.socket, text)
+    })
   })
   app.addHook('onClose', async () => stopTimers())
 }

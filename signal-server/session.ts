@@ -13,6 +13,10 @@ export class Session {
   strikes = 0
   /** The open challenge a join must sign; null once a join used it (a leave or refused join opens a new one). */
   nonce: string | null = null
+  /** The host name the client reached us by (its Host header), if plain: where our STUN responder is advertised. */
+  host: string | null = null
+  /** When this peer was last handed ICE servers (TURN credentials are renewed at half their life). */
+  iceIssuedAt = 0
   private tokens: number
   private last = Date.now()
 

@@ -71,7 +71,7 @@ async function ringErrors(): Promise<string[]> {
     if (predecessor !== w.predecessor) errors.push(`${who} ${id}: predecessor ${predecessor} ≠ ${w.predecessor}`)
   }
   for (const n of nodes) {
-    const s = n.explorer.ring.snapshot()
+    const s = n.explorer.snapshot()
     check('node', n.id, s.successors[0], s.predecessor)
   }
   for (const p of pages) {

@@ -1,7 +1,14 @@
 import WebSocket from 'ws'
-import { isExplorerError, type Explorer, type WebSocketConstructor } from '../../src'
+import { createExplorer, isExplorerError, type Explorer, type ExplorerOptions, type WebSocketConstructor } from '../../src'
 import { MemoryNetwork } from '../../src/transport/memory'
-import { memoryExplorers, startServer } from './helpers'
+import { FAST, startServer } from './helpers'
+
+/** One explorer on an in-memory network (real time: these tests are about a real, dead TCP server). */
+function memoryExplorer(url: string, extra: Partial<ExplorerOptions> = {}): Explorer {
+  const network = new MemoryNetwork()
+  const explorer: Explorer = createExplorer({ signalUrl: url, ...FAST, ...extra, transport: network.transport(0) })
+  return explorer
+}
 
 /** The `ws` WebSocket, counting the connections the explorer opens. */
 function countingWebSocket(): { WebSocket: WebSocketConstructor; opened: () => number } {
@@ -27,7 +34,7 @@ describe('listen() against a signalling server that cannot be reached', () => {
     await dead.app.close()
     const ws = countingWebSocket()
     // Ten join rounds allowed: a refused connection must not use them up.
-    explorers = memoryExplorers(dead.url, 1, new MemoryNetwork(), { WebSocket: ws.WebSocket, joinAttempts: 10 })
+    explorers = [memoryExplorer(dead.url, { WebSocket: ws.WebSocket, joinAttempts: 10 })]
     const error = await explorers[0].listen().catch((e: unknown) => e)
     expect(isExplorerError(error, 'SIGNAL_FAILED')).toBe(true)
     expect((error as Error).message).toContain(dead.url)
@@ -38,12 +45,12 @@ describe('listen() against a signalling server that cannot be reached', () => {
     const server = await startServer()
     const port = server.port
     await server.app.close()
-    explorers = memoryExplorers(server.url, 1)
+    explorers = [memoryExplorer(server.url)]
     await expect(explorers[0].listen()).rejects.toMatchObject({ code: 'SIGNAL_FAILED' })
     const back = await startServer({}, port)
     try {
       await explorers[0].listen()
-      expect(explorers[0].ring.joined).toBe(true)
+      expect(explorers[0].snapshot().joined).toBe(true)
     } finally {
       await explorers[0].close()
       await back.app.close()

@@ -4,7 +4,7 @@ import { createExplorer, isExplorerError, type Explorer, type ExplorerSocket } f
 import { formatId } from '../../src/ids'
 import { seededRandom } from '../../src/testnet'
 import type { WrtcImpl } from '../../src/transport/webrtc'
-import { metric, ringCorrect, ringStable, startServer, waitFor, type Server } from '../explorer/helpers'
+import { metric, ringCorrect, ringOf, ringStable, startServer, waitFor, type Server } from '../explorer/helpers'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wrtc = require('@roamhq/wrtc') as WrtcImpl
@@ -39,7 +39,7 @@ const others = (explorers: Explorer[], self: Explorer, n: number): Explorer[] =>
 
 /** A finger of `explorer` that is neither its successor nor its predecessor: closing it leaves the ring alone. */
 function spareFinger(explorer: Explorer): { row: number; peer: number } {
-  const ring = explorer.ring
+  const ring = ringOf(explorer)
   for (const row of ring.fingerTable.rows().reverse()) {
     const peer = ring.fingerTable.get(row)!
     if (peer !== ring.successor && peer !== ring.predecessor) return { row, peer }
@@ -51,12 +51,12 @@ function spareFinger(explorer: Explorer): { row: number; peer: number } {
 async function reopenFinger(explorer: Explorer): Promise<void> {
   const { row, peer } = spareFinger(explorer)
   const up = firstValueFrom(explorer.peers$.pipe(filter((e) => e.type === 'up' && e.id === formatId(peer))))
-  explorer.ring.channels.close(peer)
-  expect(explorer.ring.channels.has(peer)).toBe(false)
+  ringOf(explorer).channels.close(peer)
+  expect(ringOf(explorer).channels.has(peer)).toBe(false)
   const update = await firstValueFrom(explorer.updateFinger(row))
   expect(update).toMatchObject({ row, id: formatId(peer) })
   await up
-  expect(explorer.ring.channels.has(peer)).toBe(true)
+  expect(ringOf(explorer).channels.has(peer)).toBe(true)
 }
 
 describe(`${PEERS} peers over real WebRTC (@roamhq/wrtc) and a real signalling server on loopback`, () => {
@@ -82,7 +82,7 @@ describe(`${PEERS} peers over real WebRTC (@roamhq/wrtc) and a real signalling s
     await waitFor(() => ringStable(explorers), 60_000, 'the finger tables')
     expect(await metric(server.http, 'signal_peers')).toBe(PEERS)
     // One WebRTC channel per peer pair at most, shared by all routed traffic.
-    for (const e of explorers) expect(e.ring.channels.size).toBeLessThan(PEERS)
+    for (const e of explorers) expect(ringOf(e).channels.size).toBeLessThan(PEERS)
   }, 120_000)
 
   it('each peer dials 3 random others and gets its messages echoed', async () => {

@@ -31,6 +31,7 @@ describe('signal server: the wire contract', () => {
       ring: [],
       predecessor: s[1],
       peers: 5,
+      iceServers: [{ urls: `stun:127.0.0.1:${new URL(server.url).port}` }],
     })
     // wraps around the top of the ring
     expect(await (await open()).join(s[5])).toMatchObject({
@@ -43,7 +44,7 @@ describe('signal server: the wire contract', () => {
   it('a lone joiner has no successors and no predecessor', async () => {
     const id = freshId()
     expect(await (await open()).join(id)).toEqual({
-      type: 'joined', id, successors: [], ring: [], predecessor: null, peers: 1,
+      type: 'joined', id, successors: [], ring: [], predecessor: null, peers: 1, iceServers: [{ urls: `stun:127.0.0.1:${new URL(server.url).port}` }],
     })
   })
 

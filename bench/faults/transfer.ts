@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { firstValueFrom } from 'rxjs'
 import { createExplorer, type Explorer, type ExplorerOptions, type ExplorerSocket } from '../../src'
+import { explorerInternals } from '../../src/explorer/internals'
 import { formatId, parseId } from '../../src/ids'
 import { identitiesInArc } from '../../src/testnet/identities'
 import type { RoutedSocket, SenderStats } from '../../src/sockets'
@@ -103,9 +104,10 @@ async function pruneSpareChannels(ring: TransferRing): Promise<void> {
   const states = [...ring.explorers.map(localState), ...(await ring.victim.states())]
   const needs = new Map(states.map((s) => [s.id, new Set([s.predecessor, s.successors[0], ...s.fingers.map(([, peer]) => peer)])]))
   for (const e of ring.explorers) {
-    const self = e.ring.id
-    for (const remote of e.ring.channels.remotes()) {
-      if (!needs.get(self)?.has(remote) && !needs.get(remote)?.has(self)) e.ring.channels.close(remote)
+    const { ring: node } = explorerInternals(e)
+    const self = node.id
+    for (const remote of node.channels.remotes()) {
+      if (!needs.get(self)?.has(remote) && !needs.get(remote)?.has(self)) node.channels.close(remote)
     }
   }
 }

@@ -134,7 +134,7 @@ export function startDemo(config: DemoConfig): void {
 
   const renderRingState = (): void => {
     if (!explorer) return
-    const s = explorer.ring.snapshot()
+    const s = explorer.snapshot()
     for (const [key, value] of [['successor', s.successors[0] ?? null], ['predecessor', s.predecessor]] as const) {
       const cell = $(key)
       if (cell.dataset.id === (value ?? '')) continue
@@ -324,7 +324,7 @@ export function startDemo(config: DemoConfig): void {
     )
   }
   joinButton.addEventListener('click', join)
-  // Successor and predecessor have no events: sample them (diagnostics API `ring.snapshot()`).
+  // Successor and predecessor have no events: sample them (`explorer.snapshot()`).
   setInterval(renderRingState, 500)
   checkServer()
   setInterval(checkServer, 3000)

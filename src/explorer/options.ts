@@ -1,3 +1,4 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs'
 import { ExplorerError } from '../errors'
 import { isIdentity, newIdentity, type Identity } from '../identity'
 import { parseId } from '../ids'
@@ -19,7 +20,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   identity?: Identity
   /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
   wrtc?: WrtcImpl
-  /** STUN/TURN servers for WebRTC. Default none (host candidates: LAN and loopback only). */
+  /** STUN/TURN servers for WebRTC. Default: those the signalling server hands out (its own STUN, TURN if configured; docs/nat.md). */
   iceServers?: RTCIceServer[]
   /** Finger channels kept at most. Default 16. */
   maxFingers?: number
@@ -43,6 +44,10 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   reportMs?: number
   /** Advanced: channels from this transport instead of WebRTC (the in-memory one in tests and simulation). */
   transport?: Transport
+  /** Advanced: every timer of the peer runs here (a virtual-time scheduler in tests). Default: rxjs `asyncScheduler`. */
+  scheduler?: SchedulerLike
+  /** Advanced: randomness for jitter and request ids (a seeded one in tests). Default: `Math.random`. */
+  random?: () => number
 }
 
 export interface ResolvedExplorerOptions {
@@ -57,6 +62,8 @@ export interface ResolvedExplorerOptions {
   reconnectMinMs: number
   reconnectMaxMs: number
   reportMs: number
+  scheduler: SchedulerLike
+  random: () => number
 }
 
 const EXPLORER_DEFAULTS = {
@@ -101,6 +108,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
     reconnectMinMs: number('reconnectMinMs', EXPLORER_DEFAULTS.reconnectMinMs, 1),
     reconnectMaxMs: number('reconnectMaxMs', EXPLORER_DEFAULTS.reconnectMaxMs, 1),
     reportMs: number('reportMs', EXPLORER_DEFAULTS.reportMs, 1),
+    scheduler: checkScheduler(options.scheduler),
+    random: checkRandom(options.random),
   }
   if (resolved.reconnectMaxMs < resolved.reconnectMinMs) throw bad('reconnectMaxMs must be ≥ reconnectMinMs')
   return resolved
@@ -116,6 +125,21 @@ function checkUrl(value: unknown): string {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw bad(`signalUrl must be a ws: or wss: URL, got ${url.protocol}`)
   return value
+}
+
+function checkScheduler(value: unknown): SchedulerLike {
+  if (value === undefined) return asyncScheduler
+  const scheduler = value as Partial<SchedulerLike> | null
+  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.now !== 'function' || typeof scheduler.schedule !== 'function') {
+    throw bad('scheduler must be an rxjs SchedulerLike (now() and schedule())')
+  }
+  return value as SchedulerLike
+}
+
+function checkRandom(value: unknown): () => number {
+  if (value === undefined) return Math.random
+  if (typeof value !== 'function') throw bad('random must be a function returning numbers in [0, 1)')
+  return value as () => number
 }
 
 const bad = (message: string) => new ExplorerError('BAD_OPTIONS', message)

@@ -2,11 +2,13 @@ import {
   BehaviorSubject, Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, filter, from, ignoreElements, map, merge, of, switchMap,
   take, tap, timer,
 } from 'rxjs'
+import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
 import { signAs, toBase64url, type Identity } from '../identity'
 import { isIdString } from '../ids'
 import { withTimeout } from '../operators'
-import { JOIN_REFUSALS, joinProofText, type JoinMessage, type JoinedReply, type RingReport, type SignalDelivery } from '../protocol/signal-server'
+import { parseIceServers } from '../protocol/ice-servers'
+import { JOIN_REFUSALS, joinProofText, type IceServer, type JoinMessage, type JoinedReply, type RingReport, type SignalDelivery } from '../protocol/signal-server'
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
 const encoder = new TextEncoder()
@@ -55,12 +57,19 @@ export class ServerLink {
   private failures = 0
   private lastReport: string | null = null
   private closed = false
+  private ice: IceServer[] = []
 
   constructor(
     private readonly options: ServerLinkOptions,
     private readonly scheduler: SchedulerLike,
     private readonly random: () => number,
+    private readonly diagnostics: Diagnostics,
   ) {}
+
+  /** The ICE servers the server handed us last (its joined reply, or a renewal of TURN credentials). */
+  get iceServers(): IceServer[] {
+    return this.ice
+  }
 
   /** Our id is registered on a live connection: signals can flow. */
   get isRegistered(): boolean {
@@ -211,7 +220,12 @@ export class ServerLink {
     const delay = Math.round(ceiling * (0.5 + 0.5 * this.random()))
     this.reconnect = timer(delay, this.scheduler).subscribe(() => {
       this.reconnect = null
-      this.register$().subscribe({ error: () => this.scheduleReconnect() })
+      this.register$().subscribe({
+        error: (error) => {
+          this.diagnostics.report('SERVER_UNREACHABLE', error)
+          this.scheduleReconnect()
+        },
+      })
     })
   }
 
@@ -258,9 +272,13 @@ export class ServerLink {
         const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter(isIdString) : [])
         const successors = ids(message.successors)
         const predecessor = isIdString(message.predecessor) ? message.predecessor : null
-        this.joined.next({ type: 'joined', id: this.options.identity.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
+        this.ice = parseIceServers(message.iceServers)
+        this.joined.next({ type: 'joined', id: this.options.identity.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1, iceServers: this.ice })
         return
       }
+      case 'ice-servers':
+        this.ice = parseIceServers(message.iceServers)
+        return
       case 'hint':
         if (isIdString(message.successor)) this.hints.next(message.successor)
         return

@@ -76,6 +76,13 @@ export interface ChallengeMessage {
   nonce: string
 }
 
+/** An RTCIceServer as it travels: STUN, or TURN with short-lived credentials (see docs/nat.md). */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
 /** The server's answer to a join: bootstrap candidates around the joiner's id. */
 export interface JoinedReply {
   type: 'joined'
@@ -87,6 +94,8 @@ export interface JoinedReply {
   predecessor: string | null
   /** Joined peers in the registry. */
   peers: number
+  /** STUN/TURN servers for this peer's connections (an app's own iceServers option wins). */
+  iceServers: IceServer[]
 }
 
 /** A relayed signal; `from` is stamped by the server from the sender's joined id. */
@@ -102,10 +111,16 @@ export interface HintMessage {
   successor: string
 }
 
+/** Fresh ICE servers before the TURN credentials handed out earlier expire (at half their lifetime). */
+export interface IceServersMessage {
+  type: 'ice-servers'
+  iceServers: IceServer[]
+}
+
 export interface ErrorMessage {
   type: 'error'
   code: SignalErrorCode
   message: string
 }
 
-export type ServerMessage = ChallengeMessage | JoinedReply | SignalDelivery | HintMessage | ErrorMessage
+export type ServerMessage = ChallengeMessage | JoinedReply | SignalDelivery | HintMessage | IceServersMessage | ErrorMessage

@@ -27,3 +27,12 @@ export function seededIdentity(random: () => number): Identity {
   for (let i = 0; i < seed.length; i++) seed[i] = Math.floor(random() * 256)
   return identityFromSeed(seed)
 }
+
+/** Draws identities from `draw` until one's numeric id satisfies `accept` (a position in the ring a test needs). */
+export function identityWhere(draw: () => Identity, accept: (id: number) => boolean, maxDraws = 100_000): Identity {
+  for (let i = 0; i < maxDraws; i++) {
+    const identity = draw()
+    if (accept(parseId(identity.id))) return identity
+  }
+  throw new Error(`drew ${maxDraws} identities without one where it was needed`)
+}
