@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'MESSAGE_TOO_BIG'
   | 'SOCKET_RESET'
   | 'BAD_MESSAGE'
+  | 'AUTH_FAILED'
+  | 'NONCE_REUSED'
 
 export class ExplorerError extends Error {
   constructor(
