@@ -20,7 +20,8 @@ function nodeCrypto(): typeof NodeCrypto | null {
 /** The cipher computed by Node's OpenSSL; null outside Node or when its OpenSSL lacks the cipher. */
 export function nodeAead(cipher: NoiseCipher): Aead | null {
   const crypto = nodeCrypto()
-  const algorithm = OPENSSL_NAMES[cipher]
+  // Typed as the GCM overload: @types/node's ChaCha20-Poly1305 overload has the same AEAD methods.
+  const algorithm = OPENSSL_NAMES[cipher] as NodeCrypto.CipherGCMTypes
   if (crypto === null || !crypto.getCiphers().includes(algorithm)) return null
   return {
     cipher,
