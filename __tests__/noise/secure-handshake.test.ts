@@ -80,11 +80,13 @@ describe('XX handshake with identity-signed static keys', () => {
   test('a signature the identity made over the bare static key (no context) is refused', async () => {
     const a = await party()
     const b = testIdentity()
-    // What an identity might have signed elsewhere: the same 32 bytes without our context.
-    const undomained = await createNoiseCredentials({
-      publicKey: b.publicKey,
-      sign: (statement) => b.sign(statement.subarray(STATIC_KEY_CONTEXT.byteLength)),
-    })
+    // What the identity might have signed for another purpose: the same 32 bytes, without our context.
+    const staticKeyPair = generateKeyPair()
+    const undomained: NoiseCredentials = {
+      staticKeyPair,
+      identityKey: b.publicKey,
+      payload: concatBytes(b.publicKey, await b.sign(staticKeyPair.publicKey)),
+    }
     expect(await failureCode(() => runHandshake(a.credentials, undomained, { expectedId: b.id }))).toBe('AUTH_FAILED')
   })
 
