@@ -1,6 +1,6 @@
 import type { Aead } from '../../src/noise/aead'
 import { FrameOpener, FrameSealer } from '../../src/noise/frame-box'
-import { megabytesPerSec, msPerOp, msPerOpSync, type Variant } from './measure'
+import type { Variant } from './measure'
 
 const AAD_BYTES = 24 // the overlay frame header
 
@@ -10,8 +10,8 @@ function randomBytes(length: number): Uint8Array<ArrayBuffer> {
   return bytes
 }
 
-/** Frame boxes over `aead` on frames of `bytes`: seal MB/s (a fresh counter each time) and open MB/s. */
-export function boxVariants(label: string, aead: Aead, bytes: number, minMs: number): Variant[] {
+/** Frame boxes over `aead` on frames of `bytes`: seal (a fresh counter each time) and open. */
+export function boxVariants(label: string, aead: Aead, bytes: number): Variant[] {
   const key = randomBytes(32)
   const sealer = new FrameSealer(aead, key)
   const opener = new FrameOpener(aead, key)
@@ -19,17 +19,17 @@ export function boxVariants(label: string, aead: Aead, bytes: number, minMs: num
   const plaintext = randomBytes(bytes)
   const sealed = sealer.seal(0, aad, plaintext)
   return [
-    { name: `${label} seal MB/s`, measure: () => megabytesPerSec(msPerOpSync(() => sealer.seal(sealer.nextCounter, aad, plaintext), minMs), bytes) },
-    { name: `${label} open MB/s`, measure: () => megabytesPerSec(msPerOpSync(() => opener.open(0, aad, sealed), minMs), bytes) },
+    { name: `${label} seal`, bytes, op: () => sealer.seal(sealer.nextCounter, aad, plaintext) },
+    { name: `${label} open`, bytes, op: () => opener.open(0, aad, sealed) },
   ]
 }
 
 /**
  * WebCrypto AES-256-GCM on the same frames. Its encrypt/decrypt return
- * Promises, so a socket would await each frame (the "await" figures) or keep
+ * Promises, so a socket would await each frame ("await each") or keep
  * several in flight (`inFlight` at once).
  */
-export async function webCryptoAesGcmVariants(bytes: number, minMs: number, inFlight = 32): Promise<Variant[]> {
+export async function webCryptoAesGcmVariants(bytes: number, inFlight = 32): Promise<Variant[]> {
   const subtle = globalThis.crypto.subtle
   const key = await subtle.importKey('raw', randomBytes(32), 'AES-GCM', false, ['encrypt', 'decrypt'])
   const aad = randomBytes(AAD_BYTES)
@@ -45,9 +45,9 @@ export async function webCryptoAesGcmVariants(bytes: number, minMs: number, inFl
   const open = () => subtle.decrypt(params(0), key, sealed)
   const many = (op: () => Promise<ArrayBuffer>) => () => Promise.all(Array.from({ length: inFlight }, op))
   return [
-    { name: 'WebCrypto AES-GCM seal (await each) MB/s', measure: async () => megabytesPerSec(await msPerOp(seal, minMs), bytes) },
-    { name: 'WebCrypto AES-GCM open (await each) MB/s', measure: async () => megabytesPerSec(await msPerOp(open, minMs), bytes) },
-    { name: `WebCrypto AES-GCM seal (${inFlight} in flight) MB/s`, measure: async () => megabytesPerSec(await msPerOp(many(seal), minMs, 2), bytes * inFlight) },
-    { name: `WebCrypto AES-GCM open (${inFlight} in flight) MB/s`, measure: async () => megabytesPerSec(await msPerOp(many(open), minMs, 2), bytes * inFlight) },
+    { name: 'WebCrypto AES-GCM seal (await each)', bytes, op: seal },
+    { name: 'WebCrypto AES-GCM open (await each)', bytes, op: open },
+    { name: `WebCrypto AES-GCM seal (${inFlight} in flight)`, bytes: bytes * inFlight, op: many(seal) },
+    { name: `WebCrypto AES-GCM open (${inFlight} in flight)`, bytes: bytes * inFlight, op: many(open) },
   ]
 }

@@ -1,18 +1,25 @@
 /**
  * What bench/noise.ts runs inside Chromium (bundled with esbuild, exposed as
- * the global `noiseBench`): the same runners as in Node, noble's
+ * the global `noiseBench`): the same variants as in Node, noble's
  * ChaCha20-Poly1305 (a page has no native one) beside WebCrypto AES-GCM.
+ * Node drives the rounds and reads the renderer's CPU time around each batch.
  */
 import { nobleChaChaPoly } from '../../src/noise/aead-noble'
 import { boxVariants, webCryptoAesGcmVariants } from './aead-bench'
 import { handshakeVariants, nobleSignatures, webCryptoSignatures } from './handshake-bench'
-import { interleave } from './measure'
+import { runOps, type Variant } from './measure'
 
-export async function run(frameBytes: number, minMs: number, rounds: number) {
+let variants: Variant[] = []
+
+/** Sets the variants up; their names and bytes per op, in order. */
+export async function prepare(frameBytes: number): Promise<{ userAgent: string; variants: { name: string; bytes: number }[] }> {
   const webCrypto = await webCryptoSignatures()
-  return {
-    userAgent: navigator.userAgent,
-    handshakes: await interleave(await handshakeVariants(webCrypto ? [nobleSignatures, webCrypto] : [nobleSignatures], nobleChaChaPoly, minMs), rounds),
-    frames: await interleave([...boxVariants('noble ChaChaPoly', nobleChaChaPoly, frameBytes, minMs), ...(await webCryptoAesGcmVariants(frameBytes, minMs))], rounds),
-  }
+  variants = [
+    ...(await handshakeVariants(webCrypto ? [nobleSignatures, webCrypto] : [nobleSignatures], nobleChaChaPoly)),
+    ...boxVariants('noble ChaChaPoly', nobleChaChaPoly, frameBytes),
+    ...(await webCryptoAesGcmVariants(frameBytes)),
+  ]
+  return { userAgent: navigator.userAgent, variants: variants.map(({ name, bytes }) => ({ name, bytes })) }
 }
+
+export const run = (index: number, count: number): Promise<void> => runOps(variants[index].op, count)

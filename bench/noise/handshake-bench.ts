@@ -7,7 +7,7 @@ import { idOfIdentityKey, type IdentitySigner, type VerifySignature } from '../.
 import { SecureInitiator } from '../../src/noise/initiator'
 import { XX } from '../../src/noise/patterns'
 import { SecureResponder } from '../../src/noise/responder'
-import { msPerOp, type Variant } from './measure'
+import type { Variant } from './measure'
 
 /** Ed25519 sign/verify as the identity module would give them: noble, or WebCrypto where it has Ed25519. */
 export interface Signatures {
@@ -70,24 +70,24 @@ async function identityHandshake(a: NoiseCredentials, b: NoiseCredentials, verif
 }
 
 /**
- * ms per handshake, both sides in one thread: plain XX, then XX bound to
- * identities with each signature implementation, with credentials made once
- * ("cached": a peer signs its static key once, then a handshake costs one
- * verify per side) or per handshake ("fresh": one signature per side more).
+ * Handshakes, both sides in one thread: plain XX, then XX bound to identities
+ * with each signature implementation, with credentials made once ("cached": a
+ * peer signs its static key once, then a handshake costs one verify per side)
+ * or per handshake ("fresh": one signature per side more).
  */
-export async function handshakeVariants(signatureKinds: Signatures[], aead: Aead, minMs: number): Promise<Variant[]> {
-  const variants: Variant[] = [{ name: 'plain XX ms', measure: () => msPerOp(plainXX(aead), minMs) }]
+export async function handshakeVariants(signatureKinds: Signatures[], aead: Aead): Promise<Variant[]> {
+  const variants: Variant[] = [{ name: 'plain XX', bytes: 0, op: plainXX(aead) }]
   for (const signatures of signatureKinds) {
     const signerA = await signatures.newSigner()
     const signerB = await signatures.newSigner()
     const onceA = await createNoiseCredentials(signerA)
     const onceB = await createNoiseCredentials(signerB)
     variants.push(
-      { name: `identity XX, credentials cached, ${signatures.name} ms`, measure: () => msPerOp(() => identityHandshake(onceA, onceB, signatures.verify, aead), minMs) },
+      { name: `identity XX, credentials cached, ${signatures.name}`, bytes: 0, op: () => identityHandshake(onceA, onceB, signatures.verify, aead) },
       {
-        name: `identity XX, credentials fresh, ${signatures.name} ms`,
-        measure: () =>
-          msPerOp(async () => identityHandshake(await createNoiseCredentials(signerA), await createNoiseCredentials(signerB), signatures.verify, aead), minMs),
+        name: `identity XX, credentials fresh, ${signatures.name}`,
+        bytes: 0,
+        op: async () => identityHandshake(await createNoiseCredentials(signerA), await createNoiseCredentials(signerB), signatures.verify, aead),
       },
     )
   }

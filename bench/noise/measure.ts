@@ -1,47 +1,29 @@
 /**
- * Timing loops shared by the Node and the Chromium halves of bench/noise.ts
- * (this file is bundled into the page too: no Node imports). The machine is
- * shared, so every variant is measured once per round, rounds interleave the
- * variants, and the figure is the median over rounds.
+ * How bench/noise.ts times its variants, in Node and in Chromium alike (this
+ * file is bundled into the page too: no Node imports). The machine is shared
+ * by several agents, so time is CPU time of the process doing the work (Node's
+ * process.cpuUsage; the renderer's ProcessTime over the DevTools protocol),
+ * which others' load does not inflate as it does wall time; every variant
+ * runs once per round, rounds interleave the variants, figures are medians.
  */
-const now = (): number => globalThis.performance.now()
 
-/** Milliseconds per call of `op`, run (after `warmup` calls) until at least `minMs` passed. */
-export async function msPerOp(op: () => unknown, minMs: number, warmup = 10): Promise<number> {
-  for (let i = 0; i < warmup; i++) await op()
-  let ops = 0
-  const start = now()
-  let elapsed = 0
-  while (elapsed < minMs) {
-    for (let i = 0; i < 4; i++) await op()
-    ops += 4
-    elapsed = now() - start
-  }
-  return elapsed / ops
-}
-
-/** The same for a synchronous op (no await per call, as the frame boxes are used). */
-export function msPerOpSync(op: () => unknown, minMs: number, warmup = 10): number {
-  for (let i = 0; i < warmup; i++) op()
-  let ops = 0
-  const start = now()
-  let elapsed = 0
-  while (elapsed < minMs) {
-    for (let i = 0; i < 4; i++) op()
-    ops += 4
-    elapsed = now() - start
-  }
-  return elapsed / ops
-}
-
-/** MB/s (10^6 bytes) when each op handles `bytes`. */
-export const megabytesPerSec = (ms: number, bytes: number): number => bytes / ms / 1000
-
-/** One figure: its name says the unit. */
+/** One thing to time: an operation, and the bytes it handles (0: report ms per op, not MB/s). */
 export interface Variant {
   name: string
-  measure(): Promise<number> | number
+  bytes: number
+  op(): unknown
 }
+
+/** Runs `op` `count` times, awaiting it when it returns a Promise. */
+export async function runOps(op: () => unknown, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const result = op()
+    if (result instanceof Promise) await result
+  }
+}
+
+/** CPU ms spent running variant `index` `count` times. */
+export type TimeOps = (index: number, count: number) => Promise<number>
 
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b)
@@ -49,11 +31,29 @@ const median = (xs: number[]): number => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/** Each variant once per round, `rounds` times; the median of each. */
-export async function interleave(variants: Variant[], rounds: number): Promise<Record<string, number>> {
+/** ms per op, or MB/s (10^6 bytes) for a variant that handles bytes. */
+const figure = (variant: Pick<Variant, 'bytes'>, msPerOp: number): number => (variant.bytes > 0 ? variant.bytes / msPerOp / 1000 : msPerOp)
+
+/**
+ * Each variant once per round for at least `minMs` of CPU time, in batches
+ * that double until one takes a quarter of that; after one warm-up batch each.
+ */
+export async function interleave(variants: Pick<Variant, 'name' | 'bytes'>[], timeOps: TimeOps, rounds: number, minMs: number): Promise<Record<string, number>> {
+  const batch = variants.map(() => 4)
+  for (let i = 0; i < variants.length; i++) await timeOps(i, batch[i])
   const samples = variants.map(() => [] as number[])
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < variants.length; i++) samples[i].push(await variants[i].measure())
+    for (let i = 0; i < variants.length; i++) {
+      let ms = 0
+      let ops = 0
+      while (ms < minMs) {
+        const spent = await timeOps(i, batch[i])
+        ms += spent
+        ops += batch[i]
+        if (spent < minMs / 4) batch[i] *= 2
+      }
+      samples[i].push(figure(variants[i], ms / ops))
+    }
   }
-  return Object.fromEntries(variants.map((v, i) => [v.name, median(samples[i])]))
+  return Object.fromEntries(variants.map((v, i) => [`${v.name} ${v.bytes > 0 ? 'MB/s' : 'ms'}`, median(samples[i])]))
 }
