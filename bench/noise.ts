@@ -13,7 +13,7 @@
  * work (bench/noise/measure.ts), variants interleave over rounds, figures are
  * medians, and comparisons are ratios within one run.
  *
- *   npx tsx bench/noise.ts [--json] [--ms 300] [--rounds 5] [--frame 16384] [--no-browser]
+ *   npm run bench:noise -- [--json] [--ms 400] [--rounds 5] [--frame 16384] [--no-browser]
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -31,7 +31,7 @@ const ROOT = resolve(__dirname, '..')
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean' },
-    ms: { type: 'string', default: '200' },
+    ms: { type: 'string', default: '400' },
     rounds: { type: 'string', default: '5' },
     frame: { type: 'string', default: '16384' },
     'no-browser': { type: 'boolean' },

@@ -36,7 +36,8 @@ const figure = (variant: Pick<Variant, 'bytes'>, msPerOp: number): number => (va
 
 /**
  * Each variant once per round for at least `minMs` of CPU time, in batches
- * that double until one takes a quarter of that; after one warm-up batch each.
+ * that double until one takes half of that (the renderer's ProcessTime ticks
+ * in 10 ms steps, so a batch must be long); after one warm-up batch each.
  */
 export async function interleave(variants: Pick<Variant, 'name' | 'bytes'>[], timeOps: TimeOps, rounds: number, minMs: number): Promise<Record<string, number>> {
   const batch = variants.map(() => 4)
@@ -50,7 +51,7 @@ export async function interleave(variants: Pick<Variant, 'name' | 'bytes'>[], ti
         const spent = await timeOps(i, batch[i])
         ms += spent
         ops += batch[i]
-        if (spent < minMs / 4) batch[i] *= 2
+        if (spent < minMs / 2) batch[i] *= 2
       }
       samples[i].push(figure(variants[i], ms / ops))
     }
