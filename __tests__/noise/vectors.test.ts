@@ -32,23 +32,18 @@ const byName = (name: string): Vector => vectors.find((v) => v.name === name)!
 
 function replay(vector: Vector, aead: Aead): void {
   const pattern = vector.name.startsWith('Noise_IK_') ? IK : XX
-  const initiator = new HandshakeState({
-    pattern,
-    initiator: true,
-    aead,
-    prologue: hexToBytes(vector.init_prologue),
-    staticKeyPair: keyPairFromSecret(hexToBytes(vector.init_static)),
-    ephemeralKeyPair: keyPairFromSecret(hexToBytes(vector.init_ephemeral)),
-    remoteStaticKey: vector.init_remote_static ? hexToBytes(vector.init_remote_static) : undefined,
-  })
-  const responder = new HandshakeState({
-    pattern,
-    initiator: false,
-    aead,
-    prologue: hexToBytes(vector.resp_prologue),
-    staticKeyPair: keyPairFromSecret(hexToBytes(vector.resp_static)),
-    ephemeralKeyPair: keyPairFromSecret(hexToBytes(vector.resp_ephemeral)),
-  })
+  const side = (role: 'init' | 'resp') =>
+    new HandshakeState({
+      pattern,
+      initiator: role === 'init',
+      aead,
+      prologue: hexToBytes(vector[`${role}_prologue`]),
+      staticKeyPair: keyPairFromSecret(hexToBytes(vector[`${role}_static`])),
+      ephemeralKeyPair: keyPairFromSecret(hexToBytes(vector[`${role}_ephemeral`])),
+      remoteStaticKey: role === 'init' && vector.init_remote_static ? hexToBytes(vector.init_remote_static) : undefined,
+    })
+  const initiator = side('init')
+  const responder = side('resp')
   expect(initiator.protocolName).toBe(vector.name)
   const sides = [initiator, responder]
   let boxes: { sealer: FrameSealer; opener: FrameOpener }[] = []

@@ -14,7 +14,8 @@ export interface HandshakeOptions {
   aead: Aead
   /** Bytes both sides must agree on before the first message (the context the handshake is bound to). */
   prologue?: Uint8Array
-  staticKeyPair?: KeyPair
+  /** XX and IK authenticate both sides: each has a static key pair. */
+  staticKeyPair: KeyPair
   /** The remote's static key when the pattern has it as a pre-message (IK's initiator). */
   remoteStaticKey?: Uint8Array
   /** A fixed ephemeral key: for replaying the published test vectors only. */
@@ -39,7 +40,7 @@ export class HandshakeState {
   private readonly symmetric: SymmetricState
   private readonly initiator: boolean
   private readonly pattern: HandshakePattern
-  private readonly s: KeyPair | null
+  private readonly s: KeyPair
   private e: KeyPair | null = null
   private rs: Uint8Array | null
   private re: Uint8Array | null = null
@@ -50,20 +51,19 @@ export class HandshakeState {
     const { pattern, initiator, aead } = options
     this.pattern = pattern
     this.initiator = initiator
-    this.s = options.staticKeyPair ?? null
     this.rs = options.remoteStaticKey ?? null
     this.fixedEphemeral = options.ephemeralKeyPair ?? null
-    const needsStatic = [...pattern.messages.filter((_, i) => i % 2 === (initiator ? 0 : 1)).flat(), ...this.ownPreMessage()].includes('s')
-    if (needsStatic && this.s === null) throw new ExplorerError('BAD_OPTIONS', `Noise ${pattern.name} needs this side's static key pair`)
-    if (this.remotePreMessage().includes('s') && this.rs?.byteLength !== DH_BYTES) {
+    this.s = options.staticKeyPair
+    const remotePreMessage = initiator ? pattern.responderPreMessage : pattern.initiatorPreMessage
+    if (remotePreMessage.includes('s') && this.rs?.byteLength !== DH_BYTES) {
       throw new ExplorerError('BAD_OPTIONS', `Noise ${pattern.name} needs the remote's ${DH_BYTES}-byte static key before the handshake`)
     }
     this.protocolName = `Noise_${pattern.name}_25519_${aead.cipher}_SHA256`
     this.symmetric = new SymmetricState(this.protocolName, aead)
     this.symmetric.mixHash(options.prologue ?? new Uint8Array(0))
     // Pre-messages are hashed in order, the initiator's first (section 5.3, Initialize).
-    const initiatorKey = initiator ? this.s?.publicKey : this.rs
-    const responderKey = initiator ? this.rs : this.s?.publicKey
+    const initiatorKey = initiator ? this.s.publicKey : this.rs
+    const responderKey = initiator ? this.rs : this.s.publicKey
     if (pattern.initiatorPreMessage.includes('s')) this.symmetric.mixHash(initiatorKey!)
     if (pattern.responderPreMessage.includes('s')) this.symmetric.mixHash(responderKey!)
   }
@@ -94,7 +94,7 @@ export class HandshakeState {
         parts.push(this.e.publicKey)
         this.symmetric.mixHash(this.e.publicKey)
       } else if (token === 's') {
-        parts.push(this.symmetric.encryptAndHash(this.s!.publicKey))
+        parts.push(this.symmetric.encryptAndHash(this.s.publicKey))
       } else {
         this.mixDh(token)
       }
@@ -148,13 +148,5 @@ export class HandshakeState {
     const secret = (mine === 'e' ? this.e : this.s)!.secretKey
     const remote = (theirs === 'e' ? this.re : this.rs)!
     this.symmetric.mixKey(dh(secret, remote))
-  }
-
-  private ownPreMessage(): readonly Token[] {
-    return this.initiator ? this.pattern.initiatorPreMessage : this.pattern.responderPreMessage
-  }
-
-  private remotePreMessage(): readonly Token[] {
-    return this.initiator ? this.pattern.responderPreMessage : this.pattern.initiatorPreMessage
   }
 }

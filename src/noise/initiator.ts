@@ -1,12 +1,8 @@
 import { ExplorerError } from '../errors'
 import { isIdString } from '../ids'
-import { defaultAead } from './aead-node'
-import type { Aead } from './aead'
 import type { NoiseCredentials } from './credentials'
-import { HandshakeState } from './handshake-state'
 import { proveIdentity, type ExpectedIdentity } from './identity-binding'
-import { XX } from './patterns'
-import { MESSAGE2_BYTES, sessionOf, type SecureHandshakeOptions, type SecureSession } from './session'
+import { MESSAGE2_BYTES, sessionOf, startXX, type SecureHandshakeOptions, type XXStart, type SecureSession } from './session'
 
 export interface InitiatorOptions extends SecureHandshakeOptions {
   /** The id dialled: the responder must prove the identity key behind it. */
@@ -25,8 +21,7 @@ export interface InitiatorOptions extends SecureHandshakeOptions {
  */
 export class SecureInitiator {
   readonly message1: Uint8Array
-  private readonly handshake: HandshakeState
-  private readonly aead: Aead
+  private readonly xx: XXStart
   private readonly expected: ExpectedIdentity
   private used = false
 
@@ -36,15 +31,8 @@ export class SecureInitiator {
   ) {
     if (!isIdString(options.expectedId)) throw new ExplorerError('BAD_ID', `expectedId must be 12 lowercase hex characters, got ${String(options.expectedId)}`)
     this.expected = { id: options.expectedId, key: options.expectedKey }
-    this.aead = options.aead ?? defaultAead()
-    this.handshake = new HandshakeState({
-      pattern: XX,
-      initiator: true,
-      aead: this.aead,
-      prologue: options.prologue,
-      staticKeyPair: credentials.staticKeyPair,
-    })
-    this.message1 = this.handshake.writeMessage(new Uint8Array(0))
+    this.xx = startXX(true, credentials, options)
+    this.message1 = this.xx.handshake.writeMessage(new Uint8Array(0))
   }
 
   /** AUTH_FAILED when message2 is malformed, altered, or from anyone but the expected identity. */
@@ -54,9 +42,9 @@ export class SecureInitiator {
     if (message2.byteLength !== MESSAGE2_BYTES) {
       throw new ExplorerError('AUTH_FAILED', `Noise XX message 2 has ${MESSAGE2_BYTES} bytes here, got ${message2.byteLength}`)
     }
-    const payload = this.handshake.readMessage(message2)
-    const remote = await proveIdentity(payload, this.handshake.remoteStaticKey!, this.options.verify, this.expected)
-    const message3 = this.handshake.writeMessage(this.credentials.payload)
-    return { message3, session: sessionOf(this.handshake, remote, this.aead) }
+    const payload = this.xx.handshake.readMessage(message2)
+    const remote = await proveIdentity(payload, this.xx.handshake.remoteStaticKey!, this.options.verify, this.expected)
+    const message3 = this.xx.handshake.writeMessage(this.credentials.payload)
+    return { message3, session: sessionOf(this.xx, remote) }
   }
 }

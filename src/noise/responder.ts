@@ -1,11 +1,7 @@
 import { ExplorerError } from '../errors'
-import { defaultAead } from './aead-node'
-import type { Aead } from './aead'
 import type { NoiseCredentials } from './credentials'
-import { HandshakeState } from './handshake-state'
 import { proveIdentity, type ExpectedIdentity } from './identity-binding'
-import { XX } from './patterns'
-import { MESSAGE1_BYTES, MESSAGE3_BYTES, sessionOf, type SecureHandshakeOptions, type SecureSession } from './session'
+import { MESSAGE1_BYTES, MESSAGE3_BYTES, sessionOf, startXX, type SecureHandshakeOptions, type XXStart, type SecureSession } from './session'
 
 export interface ResponderOptions extends SecureHandshakeOptions {
   /** Optionally, who the initiator must be (e.g. the id its Open claims as source). */
@@ -20,24 +16,16 @@ export interface ResponderOptions extends SecureHandshakeOptions {
  */
 export class SecureResponder {
   readonly message2: Uint8Array
-  private readonly handshake: HandshakeState
-  private readonly aead: Aead
+  private readonly xx: XXStart
   private used = false
 
   constructor(credentials: NoiseCredentials, message1: Uint8Array, private readonly options: ResponderOptions) {
     if (message1.byteLength !== MESSAGE1_BYTES) {
       throw new ExplorerError('AUTH_FAILED', `Noise XX message 1 has ${MESSAGE1_BYTES} bytes, got ${message1.byteLength}`)
     }
-    this.aead = options.aead ?? defaultAead()
-    this.handshake = new HandshakeState({
-      pattern: XX,
-      initiator: false,
-      aead: this.aead,
-      prologue: options.prologue,
-      staticKeyPair: credentials.staticKeyPair,
-    })
-    this.handshake.readMessage(message1)
-    this.message2 = this.handshake.writeMessage(credentials.payload)
+    this.xx = startXX(false, credentials, options)
+    this.xx.handshake.readMessage(message1)
+    this.message2 = this.xx.handshake.writeMessage(credentials.payload)
   }
 
   /** The session, with the initiator's proven identity; AUTH_FAILED when message3 does not prove one. */
@@ -47,8 +35,8 @@ export class SecureResponder {
     if (message3.byteLength !== MESSAGE3_BYTES) {
       throw new ExplorerError('AUTH_FAILED', `Noise XX message 3 has ${MESSAGE3_BYTES} bytes here, got ${message3.byteLength}`)
     }
-    const payload = this.handshake.readMessage(message3)
-    const remote = await proveIdentity(payload, this.handshake.remoteStaticKey!, this.options.verify, this.options.expected ?? {})
-    return sessionOf(this.handshake, remote, this.aead)
+    const payload = this.xx.handshake.readMessage(message3)
+    const remote = await proveIdentity(payload, this.xx.handshake.remoteStaticKey!, this.options.verify, this.options.expected ?? {})
+    return sessionOf(this.xx, remote)
   }
 }

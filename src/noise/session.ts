@@ -1,8 +1,11 @@
 import { TAG_BYTES, type Aead } from './aead'
+import { defaultAead } from './aead-node'
+import type { NoiseCredentials } from './credentials'
 import { DH_BYTES } from './dh'
 import { FrameOpener, FrameSealer } from './frame-box'
-import type { HandshakeState } from './handshake-state'
+import { HandshakeState } from './handshake-state'
 import { IDENTITY_PAYLOAD_BYTES, type ProvenIdentity, type VerifySignature } from './identity-binding'
+import { XX } from './patterns'
 
 /** XX's messages have fixed sizes here (the payloads are identity ‖ signature, or empty): anything else is refused unread. */
 export const MESSAGE1_BYTES = DH_BYTES
@@ -32,7 +35,19 @@ export interface SecureSession {
   readonly opener: FrameOpener
 }
 
-export function sessionOf(handshake: HandshakeState, remote: ProvenIdentity, aead: Aead): SecureSession {
+/** One side's XX handshake, and the AEAD it runs on (its frames will too). */
+export interface XXStart {
+  handshake: HandshakeState
+  aead: Aead
+}
+
+export function startXX(initiator: boolean, credentials: NoiseCredentials, options: SecureHandshakeOptions): XXStart {
+  const aead = options.aead ?? defaultAead()
+  const handshake = new HandshakeState({ pattern: XX, initiator, aead, prologue: options.prologue, staticKeyPair: credentials.staticKeyPair })
+  return { handshake, aead }
+}
+
+export function sessionOf({ handshake, aead }: XXStart, remote: ProvenIdentity): SecureSession {
   const keys = handshake.split()
   return {
     remoteIdentityKey: remote.key,
