@@ -2,8 +2,10 @@
  * How bench/noise.ts times its variants, in Node and in Chromium alike (this
  * file is bundled into the page too: no Node imports). The machine is shared
  * by several agents, so time is CPU time of the process doing the work (Node's
- * process.cpuUsage; the renderer's ProcessTime over the DevTools protocol),
- * which others' load does not inflate as it does wall time; every variant
+ * process.cpuUsage; in Chromium, over the DevTools protocol, the page's main
+ * thread's ThreadTime, or the renderer's ProcessTime for work on other
+ * threads: WebCrypto), which others' load does not inflate as it does wall
+ * time (it still shares the cores' caches and hyperthreads); every variant
  * runs once per round, rounds interleave the variants, figures are medians.
  */
 
@@ -11,6 +13,8 @@
 export interface Variant {
   name: string
   bytes: number
+  /** Part of the work runs on other threads (WebCrypto): count the whole process, not the calling thread. */
+  offThread?: boolean
   op(): unknown
 }
 
@@ -39,7 +43,7 @@ const figure = (variant: Pick<Variant, 'bytes'>, msPerOp: number): number => (va
  * that double until one takes half of that (the renderer's ProcessTime ticks
  * in 10 ms steps, so a batch must be long); after one warm-up batch each.
  */
-export async function interleave(variants: Pick<Variant, 'name' | 'bytes'>[], timeOps: TimeOps, rounds: number, minMs: number): Promise<Record<string, number>> {
+export async function interleave(variants: Pick<Variant, 'name' | 'bytes' | 'offThread'>[], timeOps: TimeOps, rounds: number, minMs: number): Promise<Record<string, number>> {
   const batch = variants.map(() => 4)
   for (let i = 0; i < variants.length; i++) await timeOps(i, batch[i])
   const samples = variants.map(() => [] as number[])
