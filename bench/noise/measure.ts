@@ -41,7 +41,9 @@ const figure = (variant: Pick<Variant, 'bytes'>, msPerOp: number): number => (va
 /**
  * Each variant once per round for at least `minMs` of CPU time, in batches
  * that double until one takes half of that (the renderer's ProcessTime ticks
- * in 10 ms steps, so a batch must be long); after one warm-up batch each.
+ * in 10 ms steps, so a batch must be long); after one warm-up batch each, and
+ * each round after an untimed quarter batch, which absorbs what the previous
+ * variant left behind (a garbage collection of its buffers, late promise jobs).
  */
 export async function interleave(variants: Pick<Variant, 'name' | 'bytes' | 'offThread'>[], timeOps: TimeOps, rounds: number, minMs: number): Promise<Record<string, number>> {
   const batch = variants.map(() => 4)
@@ -49,6 +51,7 @@ export async function interleave(variants: Pick<Variant, 'name' | 'bytes' | 'off
   const samples = variants.map(() => [] as number[])
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < variants.length; i++) {
+      await timeOps(i, Math.max(1, batch[i] >> 2))
       let ms = 0
       let ops = 0
       while (ms < minMs) {
