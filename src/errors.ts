@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'BAD_MESSAGE'
   | 'BAD_IDENTITY'
   | 'AUTH_FAILED'
+  | 'NONCE_REUSED'
 
 export class ExplorerError extends Error {
   constructor(
