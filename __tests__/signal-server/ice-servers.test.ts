@@ -2,7 +2,9 @@ import { createSocket, type Socket } from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 import { iceOptionsFrom } from '../../signal-server/ice-cli'
 import { MAGIC_COOKIE, stunReply } from '../../signal-server/stun'
-import { Client, start, type Started } from './helpers'
+import { Client, freshId, start, type Started } from './helpers'
+
+const [A, B, C, D, E] = Array.from({ length: 5 }, freshId)
 
 /** A STUN Binding request (RFC 8489): header, then the given attributes. */
 function bindingRequest(attributes: Array<[number, Buffer]> = [], transaction = randomBytes(12)): Buffer {
@@ -118,7 +120,7 @@ describe('signal server: ICE servers for peers', () => {
 
   it('by default answers STUN on its own HTTP port number over UDP, and hands that out as stun:<host>:<port>', async () => {
     server = await start()
-    const reply = await (await open()).join('aaaaaaaaaaaa')
+    const reply = await (await open()).join(A)
     expect(reply.iceServers).toEqual([{ urls: `stun:127.0.0.1:${port()}` }])
     const transaction = randomBytes(12)
     const { reply: answer, local } = await stunExchange([bindingRequest([], transaction)])
@@ -137,33 +139,33 @@ describe('signal server: ICE servers for peers', () => {
 
   it('advertises the host name the client used (its Host header), never a header that is not a plain host', async () => {
     server = await start()
-    expect((await (await open({ host: 'signal.example.test:443' })).join('aaaaaaaaaaaa')).iceServers).toEqual([{ urls: `stun:signal.example.test:${port()}` }])
-    expect((await (await open({ host: '[2001:db8::5]:9000' })).join('bbbbbbbbbbbb')).iceServers).toEqual([{ urls: `stun:[2001:db8::5]:${port()}` }])
-    expect((await (await open({ host: 'evil"host?x=1' })).join('cccccccccccc')).iceServers).toEqual([])
+    expect((await (await open({ host: 'signal.example.test:443' })).join(A)).iceServers).toEqual([{ urls: `stun:signal.example.test:${port()}` }])
+    expect((await (await open({ host: '[2001:db8::5]:9000' })).join(B)).iceServers).toEqual([{ urls: `stun:[2001:db8::5]:${port()}` }])
+    expect((await (await open({ host: 'evil"host?x=1' })).join(C)).iceServers).toEqual([])
   })
 
   it('stun: false answers nothing and hands out only what is configured; stun.url replaces the advertised URL', async () => {
     server = await start({ stun: false, iceServers: [{ urls: 'stun:stun.example.test:3478' }] })
-    expect((await (await open()).join('aaaaaaaaaaaa')).iceServers).toEqual([{ urls: 'stun:stun.example.test:3478' }])
+    expect((await (await open()).join(A)).iceServers).toEqual([{ urls: 'stun:stun.example.test:3478' }])
     expect((await stunExchange([bindingRequest()])).reply).toBeNull()
     await Promise.all(clients.splice(0).map((c) => c.close()))
     await server.app.close()
     server = await start({ stun: { url: 'stun:udp.example.test:3478' } })
-    expect((await (await open()).join('aaaaaaaaaaaa')).iceServers).toEqual([{ urls: 'stun:udp.example.test:3478' }])
+    expect((await (await open()).join(A)).iceServers).toEqual([{ urls: 'stun:udp.example.test:3478' }])
   })
 
   it('hands each peer TURN credentials of its own in coturn\'s use-auth-secret scheme', async () => {
     server = await start({ stun: false, turn: { urls: ['turn:turn.example.test:3478?transport=udp'], secret: 'north', ttlSeconds: 600 } })
     const before = Math.floor(Date.now() / 1000)
-    const reply = await (await open()).join('abcdefabcdef')
+    const reply = await (await open()).join(D)
     const [turn] = reply.iceServers as Array<{ urls: string[]; username: string; credential: string }>
     expect(turn.urls).toEqual(['turn:turn.example.test:3478?transport=udp'])
     const [expiry, id] = turn.username.split(':')
-    expect(id).toBe('abcdefabcdef')
+    expect(id).toBe(D)
     expect(Number(expiry)).toBeGreaterThanOrEqual(before + 600)
     expect(Number(expiry)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 600)
-    const other = await (await open()).join('0123456789ab')
-    expect((other.iceServers as Array<{ username: string }>)[0].username).toMatch(/:0123456789ab$/)
+    const other = await (await open()).join(E)
+    expect((other.iceServers as Array<{ username: string }>)[0].username).toMatch(new RegExp(`:${E}$`))
   })
 
   it('the credential is base64(HMAC-SHA1(secret, username)): a vector computed elsewhere (Python hmac)', async () => {
@@ -174,13 +176,13 @@ describe('signal server: ICE servers for peers', () => {
   it('renews TURN credentials with an ice-servers message at half their lifetime', async () => {
     server = await start({ stun: false, turn: { urls: ['turn:turn.example.test:3478'], secret: 's3cret', ttlSeconds: 2 } })
     const client = await open()
-    const joined = await client.join('abcdefabcdef')
+    const joined = await client.join(D)
     const first = (joined.iceServers as Array<{ username: string }>)[0].username
     const renewal = await client.next()
     expect(renewal.type).toBe('ice-servers')
     const renewed = (renewal.iceServers as Array<{ username: string; credential: string }>)[0]
     expect(Number(renewed.username.split(':')[0])).toBeGreaterThan(Number(first.split(':')[0]))
-    expect(renewed.username.endsWith(':abcdefabcdef')).toBe(true)
+    expect(renewed.username.endsWith(`:${D}`)).toBe(true)
   })
 
   it.each([
