@@ -94,7 +94,7 @@ class ExplorerPeer implements Explorer {
     this.id = o.identity.id
     // ICE servers: the app's own, else what the signalling server handed out last (read at each new connection).
     const iceServers = options.iceServers ?? (() => this.link.iceServers)
-    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
+    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs, maxPeersPerMinute: options.maxPeersPerMinute })
     const diagnostics = (this.diagnostics = new Diagnostics(() => scheduler.now()))
     const prover = identityProver(o.identity, o.id)
     this.ring = new RingNode({ id: o.id, transport, scheduler, random, diagnostics, prover, ...o.ring })

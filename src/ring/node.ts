@@ -98,6 +98,7 @@ export class RingNode implements RingPosition {
         maxSessionsPerNeighbour: options.maxSignalSessionsPerNeighbour ?? RING_DEFAULTS.maxSignalSessionsPerNeighbour,
         joined: () => state.joined,
         prover: options.prover,
+        diagnostics,
       },
       random,
     ))

@@ -1,4 +1,5 @@
 import { Observable, ReplaySubject, SchedulerLike, Subscription, defer, of, throwError, timer } from 'rxjs'
+import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
 import { SignalGate } from '../identity/signal-gate'
 import type { SignalProver } from '../identity/signal-proof'
@@ -21,6 +22,8 @@ export interface OverlaySignallingOptions {
   joined: () => boolean
   /** Signs our channel-binding signals and checks the remote's (identity keys; modelled in the simulator). */
   prover: SignalProver
+  /** Where refused proofs are reported (SIGNAL_UNPROVEN). */
+  diagnostics?: Diagnostics
 }
 
 /**
@@ -305,6 +308,7 @@ export class OverlaySignalling {
   /** The remote's signal did not prove its key: the set-up ends (the remote is told, its dial fails at once), our dial with AUTH_FAILED. */
   private unproven(session: Session, reason: string): void {
     const remote = session.remote
+    this.options.diagnostics?.report('SIGNAL_UNPROVEN', new ExplorerError('AUTH_FAILED', `channel set-up ${session.conn}: ${reason}`), remote === null ? {} : { peer: remote })
     if (remote !== null && !session.answering) this.sendTo(session, { abort: 'unproven' })
     this.endSession(session)
     if (remote !== null) this.settle(remote, () => new ExplorerError('AUTH_FAILED', `channel set-up with ${formatId(remote)}: ${reason}`))
