@@ -92,7 +92,14 @@ export class RingNode implements RingPosition {
     const router = (this.router = new Router(channels, () => state.view(), (neighbour) => this.stabilizer.hintStaleSuccessor(neighbour), options.abusePolicy))
     const signalling = (this.signalling = new OverlaySignalling(
       id, options.transport, router, channels, scheduler,
-      { connectTimeoutMs: timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions, joined: () => state.joined },
+      {
+        connectTimeoutMs: timing.connectTimeoutMs,
+        maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions,
+        maxSessionsPerNeighbour: options.maxSignalSessionsPerNeighbour ?? RING_DEFAULTS.maxSignalSessionsPerNeighbour,
+        joined: () => state.joined,
+        prover: options.prover,
+        diagnostics,
+      },
       random,
     ))
     const requests = (this.requests = new RingRequests({ id, router, signalling, scheduler, random }, { rpcTimeoutMs: timing.rpcTimeoutMs }))
