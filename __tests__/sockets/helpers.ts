@@ -21,6 +21,8 @@ export interface SocketRing {
   run(ms: number): Promise<void>
   /** The layer of a live node by id. */
   layerOf(id: number): SocketLayer
+  /** Lets runUntil wait for the handshakes of a layer made outside the ring (an attacker's). */
+  watch(layer: SocketLayer): void
   close(): Promise<void>
 }
 
@@ -52,9 +54,10 @@ export function socketRing(n = 12, options: SocketOptions | ((i: number) => Sock
   const layers = nodes.map((node, i) => layerOn(node, identities[i], net.scheduler, typeof options === 'function' ? options(i) : options))
   const byId = new Map(nodes.map((node, i) => [node.id, layers[i]]))
 
+  const watched = [...layers]
   /** Lets promise callbacks run while any handshake waits on crypto. */
   const settle = async () => {
-    for (let rounds = 0; layers.some((layer) => layer.handshakes.pending > 0); rounds++) {
+    for (let rounds = 0; watched.some((layer) => layer.handshakes.pending > 0); rounds++) {
       if (rounds > 100_000) throw new Error('handshake crypto never settled')
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
@@ -82,6 +85,7 @@ export function socketRing(n = 12, options: SocketOptions | ((i: number) => Sock
     runUntil,
     run: async (ms) => void (await runUntil(() => false, ms)),
     layerOf: (id) => byId.get(id)!,
+    watch: (layer) => void watched.push(layer),
     close: async () => {
       // Sockets first: left open, their retransmission timers would outlive the ring.
       const closing = layers.map((layer) => record(layer.close$()))
