@@ -8,7 +8,8 @@ import { FrameFlag, FrameType } from '../wire/frame'
 import { Admission } from './admission'
 import { Handshakes, type SocketSecurity } from './handshakes'
 import { ResolvedSocketOptions, SocketOptions, resolveSocketOptions } from './options'
-import { ExplorerSocket, RoutedSocket, SocketHost } from './socket'
+import type { ExplorerSocket } from './explorer-socket'
+import { RoutedSocket, SocketHost } from './socket'
 import { ACCEPTER_BIT, CONN_MASK, RefuseReason, decodeHello, decodeRefuse, encodeHello, encodeRefuse, socketPayloadOk, windowInFrameBytes } from './wire'
 
 /** What the socket layer runs on: one peer's router and channels, and its identity. */

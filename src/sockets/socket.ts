@@ -1,4 +1,5 @@
 import type { Observable, SchedulerLike, Subscription } from 'rxjs'
+import type { ExplorerSocket } from './explorer-socket'
 import { ExplorerError } from '../errors'
 import { formatId } from '../ids'
 import { counterFromWireSeq, type SecureInitiator, type SecureResponder, type SecureSession } from '../noise'
@@ -11,29 +12,7 @@ import { MessageOutlet } from './outlet'
 import { Receiver } from './receiver'
 import { SocketSeal } from './seal'
 import { Sender, type SenderStats } from './sender'
-import { ACCEPTER_BIT, REFUSE_BYTES, RefuseReason, decodeHello, encodeHello, encodeRefuse, encodeU32, readU32 } from './wire'
-
-/** A routed, ordered, message-oriented, end-to-end encrypted connection to one peer. */
-export interface ExplorerSocket {
-  /** The remote peer's id, 12 hex: proven by the handshake (its key gives this id). */
-  readonly remoteId: string
-  /** The remote's Ed25519 identity key (32 bytes, a copy), proven by the handshake. */
-  readonly remoteKey: Uint8Array
-  /**
-   * One Uint8Array per message the remote sent, in order (possibly a view
-   * into a larger buffer: mind byteOffset). Completes when
-   * either side closes; errors (coded) when the connection breaks:
-   * SOCKET_RESET (the remote is gone or forgot us), MESSAGE_TOO_BIG,
-   * AUTH_FAILED (a frame was altered or forged on the way: it was not delivered).
-   */
-  readonly data$: Observable<Uint8Array>
-  /** Queues one message (strings as UTF-8). Returns false when the socket is closed. */
-  send(data: Uint8Array | string): boolean
-  /** Bytes (frames, headers included) queued here and not yet handed to the overlay: the remote's window is full. */
-  readonly bufferedAmount: number
-  /** Sends what is queued, then ends the stream: the remote's data$ completes after the last message. Idempotent. */
-  close(): void
-}
+import { ACCEPTER_BIT, REFUSE_BYTES, RefuseReason, decodeHello, encodeHello, encodeRefuse, encodeU32, readU32, refusalError } from './wire'
 
 /** What a socket needs from its layer. */
 export interface SocketHost {
@@ -203,9 +182,9 @@ export class RoutedSocket implements ExplorerSocket {
         if (!this.dialler || this.confirmed) return
       } else if (!this.authentic(() => this.seal!.openControl(FrameType.Refuse, frame.flags, frame.seq, frame.payload))) return
     }
-    if (this.state === 'opening') return this.refused(refusal(reason, this.remoteId))
+    if (this.state === 'opening') return this.refused(refusalError(reason, this.remoteId))
     // While closing, a reset means the remote already forgot us: nothing left to finish.
-    this.finish(this.state === 'closing' ? null : refusal(reason, this.remoteId))
+    this.finish(this.state === 'closing' ? null : refusalError(reason, this.remoteId))
   }
 
   /** Dialler: the handshake its Opens carry (made once the layer's credentials exist). */
@@ -408,23 +387,6 @@ export class RoutedSocket implements ExplorerSocket {
 
   private emit(type: FrameType, flags: number, seq: number, payload: Uint8Array): void {
     this.host.send({ type, dest: this.remote, flags: flags | FrameFlag.Exact, conn: this.outConn, seq, payload })
-  }
-}
-
-function refusal(reason: RefuseReason, remoteId: string): ExplorerError {
-  switch (reason) {
-    case RefuseReason.NoSuchPeer:
-      return new ExplorerError('PEER_NOT_FOUND', `no peer has the id ${remoteId}`)
-    case RefuseReason.Busy:
-      return new ExplorerError('DIAL_REFUSED', `${remoteId} has too many sockets or handshakes open`)
-    case RefuseReason.NotAccepting:
-      return new ExplorerError('DIAL_REFUSED', `${remoteId} does not accept sockets (nobody subscribes to its incoming$)`)
-    case RefuseReason.TooBig:
-      return new ExplorerError('MESSAGE_TOO_BIG', `${remoteId} refused a message over its maxMessageBytes`)
-    case RefuseReason.Reset:
-      return new ExplorerError('SOCKET_RESET', `${remoteId} reset the connection`)
-    case RefuseReason.AuthFailed:
-      return new ExplorerError('AUTH_FAILED', `${remoteId} could not authenticate this connection's frames: they were altered or forged on the way`)
   }
 }
 

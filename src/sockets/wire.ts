@@ -1,3 +1,4 @@
+import { ExplorerError } from '../errors'
 import { bytesToId, writeId } from '../ids'
 import { TAG_BYTES } from '../noise/aead'
 import { MESSAGE1_BYTES, MESSAGE2_BYTES, MESSAGE3_BYTES } from '../noise/session'
@@ -132,3 +133,21 @@ export function socketPayloadOk(type: number, payload: Uint8Array): boolean {
 export const seqDelta = (a: number, b: number): number => (a - b) | 0
 
 export const nextSeq = (seq: number): number => (seq + 1) >>> 0
+
+/** What a dial or a socket fails with when the remote refuses it for `reason`. */
+export function refusalError(reason: RefuseReason, remoteId: string): ExplorerError {
+  switch (reason) {
+    case RefuseReason.NoSuchPeer:
+      return new ExplorerError('PEER_NOT_FOUND', `no peer has the id ${remoteId}`)
+    case RefuseReason.Busy:
+      return new ExplorerError('DIAL_REFUSED', `${remoteId} has too many sockets or handshakes open`)
+    case RefuseReason.NotAccepting:
+      return new ExplorerError('DIAL_REFUSED', `${remoteId} does not accept sockets (nobody subscribes to its incoming$)`)
+    case RefuseReason.TooBig:
+      return new ExplorerError('MESSAGE_TOO_BIG', `${remoteId} refused a message over its maxMessageBytes`)
+    case RefuseReason.Reset:
+      return new ExplorerError('SOCKET_RESET', `${remoteId} reset the connection`)
+    case RefuseReason.AuthFailed:
+      return new ExplorerError('AUTH_FAILED', `${remoteId} could not authenticate this connection's frames: they were altered or forged on the way`)
+  }
+}
