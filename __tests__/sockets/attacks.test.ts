@@ -10,7 +10,7 @@ import { RingOracle, seededRandom } from '../../src/testnet'
 import { identityWhere, seededIdentity } from '../../src/testnet/identities'
 import { FrameFlag, FrameType } from '../../src/wire/frame'
 import { impostor, inject, intercept } from './attackers'
-import { connect, equalBytes, pattern, record, securityOf, socketRing, type SocketRing } from './helpers'
+import { connect, equalBytes, pathLength, pattern, record, securityOf, socketRing, type SocketRing } from './helpers'
 
 /**
  * Attacks on routed sockets by peers on their path or beside it, each with
@@ -30,13 +30,7 @@ async function relayedPair(ring: SocketRing): Promise<[number, number]> {
   for (let a = 0; a < ring.nodes.length; a++) {
     for (let b = 0; b < ring.nodes.length; b++) {
       if (a === b || ring.nodes[a].channels.has(ring.nodes[b].id)) continue
-      let hops = -1
-      const tap = ring.nodes[b].router.frames$(FrameType.Open).subscribe((f) => (hops = f.hops))
-      const dial = record(ring.layers[a].dial$(ring.nodes[b].id))
-      await ring.runUntil(() => hops >= 0, 5000)
-      dial.subscription.unsubscribe()
-      tap.unsubscribe()
-      await ring.run(50)
+      const hops = await pathLength(ring, a, b)
       if (hops >= 2) return [a, b]
     }
   }

@@ -5,6 +5,7 @@ import type { RingNode } from '../../src/ring/node'
 import { SocketLayer, type ExplorerSocket, type SocketOptions, type SocketSecurity } from '../../src/sockets'
 import { createTestnet, seededRandom, type Testnet, type TestnetOptions } from '../../src/testnet'
 import { seededIdentity } from '../../src/testnet/identities'
+import { FrameType } from '../../src/wire/frame'
 
 export interface SocketRing {
   net: Testnet
@@ -142,4 +143,16 @@ export async function connect(ring: SocketRing, from: number, to: number): Promi
   if (!(await ring.runUntil(() => dial.ended && accepted.values.length > 0)) || dial.values.length !== 1) throw new Error(`dial failed: ${String(dial.error)}`)
   accepted.subscription.unsubscribe()
   return { local: dial.values[0], remote: accepted.values[0] }
+}
+
+/** How many hops an Open from layers[a] takes to layers[b] (the dial is abandoned once it arrived). */
+export async function pathLength(ring: SocketRing, a: number, b: number): Promise<number> {
+  let hops = -1
+  const tap = ring.nodes[b].router.frames$(FrameType.Open).subscribe((f) => (hops = f.hops))
+  const dial = record(ring.layers[a].dial$(ring.nodes[b].id))
+  await ring.runUntil(() => hops >= 0, 5000)
+  dial.subscription.unsubscribe()
+  tap.unsubscribe()
+  await ring.run(50)
+  return hops
 }

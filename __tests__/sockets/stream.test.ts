@@ -1,7 +1,7 @@
 import { FrameFlag, FrameType, MAX_PAYLOAD_BYTES } from '../../src/wire/frame'
 import { TAG_BYTES } from '../../src/noise/aead'
 import { MAX_CHUNK_BYTES } from '../../src/sockets/wire'
-import { connect, equalBytes, pattern, record, socketRing, type SocketRing } from './helpers'
+import { connect, equalBytes, pathLength, pattern, record, socketRing, type SocketRing } from './helpers'
 
 
 describe('routed socket streams (virtual time)', () => {
@@ -106,17 +106,6 @@ async function farthestPair(ring: SocketRing): Promise<[number, number]> {
   }
   if (bestHops < 2) throw new Error('no pair two or more hops apart')
   return best
-}
-
-async function pathLength(ring: SocketRing, a: number, b: number): Promise<number> {
-  let hops = -1
-  const tap = ring.nodes[b].router.frames$(FrameType.Open).subscribe((f) => (hops = f.hops))
-  const dial = record(ring.layers[a].dial$(ring.nodes[b].id))
-  await ring.runUntil(() => hops >= 0, 5000)
-  dial.subscription.unsubscribe()
-  tap.unsubscribe()
-  await ring.run(50)
-  return hops
 }
 
 /** Loss on every link from now on (the memory network reads this field per frame). */
