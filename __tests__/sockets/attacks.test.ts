@@ -210,16 +210,14 @@ describe("frames with another peer's source, injected by a neighbour", () => {
       expect(isExplorerError(got.error, 'AUTH_FAILED')).toBe(true)
       expect(got.values.map((m) => new TextDecoder().decode(m))).toEqual(['genuine'])
       await ring.runUntil(() => ring.layers[a].size === 0 && ring.layers[b].size === 0)
-      void local
     }
   })
 
   it('a forged Ack cannot make the sender drop data: it fails AUTH_FAILED; a replayed genuine Ack changes nothing', async () => {
     ring = socketRing(8)
-    const { a, b, n, A, B } = cast(ring)
-    // N injects toward A here: A must be N's neighbour too.
+    const { b, n, B } = cast(ring)
+    // N injects toward the sender S here: S must be N's neighbour too.
     const sender = ring.nodes.findIndex((x, i) => i !== n && x.channels.has(ring.nodes[n].id) && ring.nodes[n].channels.has(x.id) && i !== b)
-    void a
     const S = ring.nodes[sender].id
     const acks: LocalFrame[] = []
     ring.nodes[sender].router.frames$(FrameType.Ack).subscribe((f) => acks.push(f))
@@ -243,6 +241,5 @@ describe("frames with another peer's source, injected by a neighbour", () => {
     inject(ring.nodes[n], S, { type: FrameType.Ack, flags: FrameFlag.Exact, source: B, dest: S, conn: inConn, seq: 1000, payload: forgedAck })
     expect(await ring.runUntil(() => back.ended)).toBe(true)
     expect(isExplorerError(back.error, 'AUTH_FAILED')).toBe(true)
-    expect(A).not.toBe(B)
   })
 })
