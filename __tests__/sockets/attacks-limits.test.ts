@@ -112,4 +112,30 @@ describe('attacks on the socket limits', () => {
     expect(peak).toBeLessThanOrEqual(capacity + MAX_FRAME_BYTES)
     expect(delivered.values).toEqual([])
   })
+
+  it('a forged Open followed by frames whose message 3 never comes: the half-open socket holds at most one window of them, delivers nothing, and is dropped at the handshake deadline', async () => {
+    ring = socketRing(8)
+    const b = 3
+    const B = ring.nodes[b].id
+    const n = ring.nodes.findIndex((node, i) => i !== b && node.channels.has(B) && ring.nodes[b].channels.has(node.id))
+    const A = ring.nodes.find((_, i) => i !== b && i !== n)!.id
+    const incoming = record(ring.layers[b].incoming$)
+    const credentials = await createNoiseCredentials(securityOf(ring.identities[n]).signer)
+    const message1 = new SecureInitiator(credentials, { verify: verifySignature, expectedId: formatId(B), prologue: new Uint8Array(0) }).message1
+    const conn = 77
+    const send = (type: FrameType, seq: number, payload: Uint8Array) => inject(ring.nodes[n], B, { type, flags: FrameFlag.Exact, source: A, dest: B, conn, seq, payload })
+    send(FrameType.Open, 0, encodeHello(windowInFrameBytes(1 << 20), message1))
+    expect(await ring.runUntil(() => ring.layers[b].resources.halfOpen === 1)).toBe(true)
+    // Counted from what the half-open socket stores, not from its own accounting.
+    const socket = (ring.layers[b] as unknown as { sockets: Map<number, Map<number, RoutedSocket>> }).sockets.get(A)!.get(conn)!
+    const stored = () => [...((socket as unknown as { held: { frames: Map<number, { payload: Uint8Array }> } | null }).held?.frames.values() ?? [])].reduce((sum, f) => sum + f.payload.byteLength, 0)
+    const capacity = windowInFrameBytes(ring.layers[b].options.windowBytes)
+    for (let seq = 1; seq <= 2 * Math.ceil(capacity / MAX_FRAME_BYTES); seq++) send(FrameType.Data, seq, pattern(MAX_CHUNK_BYTES + 16, seq))
+    await ring.run(100)
+    expect(stored()).toBeGreaterThan(capacity / 2)
+    expect(stored()).toBeLessThanOrEqual(capacity)
+    expect(await ring.runUntil(() => ring.layers[b].size === 0, ring.layers[b].options.handshakeTimeoutMs + 1000)).toBe(true)
+    expect(incoming.values.length).toBe(0)
+    expect(ring.layers[b].resources).toMatchObject({ sockets: 0, halfOpen: 0, limits: 0 })
+  })
 })
