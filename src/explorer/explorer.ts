@@ -3,13 +3,13 @@ import {
 } from 'rxjs'
 import { Diagnostics, type Diagnostic, type DiagnosticCode } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
-import type { Identity } from '../identity'
+import { signAs, verifySignature, type Identity } from '../identity'
 import { identityProver } from '../identity/signal-proof'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
 import { RingNode } from '../ring/node'
 import type { RingSnapshot } from '../ring/snapshot'
-import { SocketLayer, type ExplorerSocket } from '../sockets'
+import { SocketLayer, type DialOptions, type ExplorerSocket } from '../sockets'
 import { createWebRtcTransport } from '../transport/webrtc'
 import { registerExplorerInternals } from './internals'
 import { joinRing$, reattach$, type JoinContext } from './join'
@@ -48,8 +48,12 @@ export interface Explorer {
   readonly diagnostics$: Observable<Diagnostic>
   /** Joins the overlay through the signalling server; resolves once this peer is in the ring and routable. */
   listen(): Promise<void>
-  /** Cold: a socket to the peer with this id (see ExplorerSocket); errors PEER_NOT_FOUND, DIAL_TIMEOUT, NOT_LISTENING, ... */
-  dial$(id: string): Observable<ExplorerSocket>
+  /**
+   * Cold: an end-to-end encrypted socket to the peer with this id, once it
+   * proved the key behind the id (and is `options.key` when given); errors
+   * PEER_NOT_FOUND, DIAL_TIMEOUT, AUTH_FAILED, NOT_LISTENING, ... (see ExplorerSocket)
+   */
+  dial$(id: string, options?: DialOptions): Observable<ExplorerSocket>
   /** The id of the peer responsible for `key` (12 hex). */
   lookup$(key: string): Observable<string>
   /** Refreshes finger row `row` (0–47) now; emits the row's state. */
@@ -99,7 +103,10 @@ class ExplorerPeer implements Explorer {
     const prover = identityProver(o.identity, o.id)
     this.ring = new RingNode({ id: o.id, transport, scheduler, random, diagnostics, prover, ...o.ring })
     this.sockets = new SocketLayer(
-      { id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null },
+      {
+        id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null,
+        security: { signer: { publicKey: o.identity.publicKey, sign: (message) => signAs(o.identity, message) }, verify: verifySignature },
+      },
       o.sockets,
       random,
     )
@@ -146,9 +153,9 @@ class ExplorerPeer implements Explorer {
     return this.listening
   }
 
-  dial$(id: string): Observable<ExplorerSocket> {
+  dial$(id: string, options?: DialOptions): Observable<ExplorerSocket> {
     const remote = parseId(id)
-    return this.sockets.dial$(remote)
+    return this.sockets.dial$(remote, options)
   }
 
   lookup$(key: string): Observable<string> {
