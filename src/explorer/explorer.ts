@@ -4,6 +4,7 @@ import {
 import { Diagnostics, type Diagnostic, type DiagnosticCode } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
 import type { Identity } from '../identity'
+import { identityProver } from '../identity/signal-proof'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
 import { RingNode } from '../ring/node'
@@ -93,9 +94,10 @@ class ExplorerPeer implements Explorer {
     this.id = o.identity.id
     // ICE servers: the app's own, else what the signalling server handed out last (read at each new connection).
     const iceServers = options.iceServers ?? (() => this.link.iceServers)
-    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
+    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs, maxPeersPerMinute: options.maxPeersPerMinute })
     const diagnostics = (this.diagnostics = new Diagnostics(() => scheduler.now()))
-    this.ring = new RingNode({ id: o.id, identity: o.identity, transport, scheduler, random, diagnostics, ...o.ring })
+    const prover = identityProver(o.identity, o.id)
+    this.ring = new RingNode({ id: o.id, identity: o.identity, transport, scheduler, random, diagnostics, prover, ...o.ring })
     this.sockets = new SocketLayer(
       { id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null },
       o.sockets,
@@ -108,7 +110,7 @@ class ExplorerPeer implements Explorer {
       diagnostics,
     )
     // The ring's view of the transport: a joiner's first handshakes teach it which peers it has no direct path to.
-    this.serverSignalling = new ServerSignalling(this.link, this.ring.transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random)
+    this.serverSignalling = new ServerSignalling(this.link, this.ring.transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random, prover)
     this.join = {
       ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random, diagnostics,
       // Candidates that are still joining finish within a round or two: retry soon, never wait long.

@@ -20,6 +20,8 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   identity?: Identity
   /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
   wrtc?: WrtcImpl
+  /** RTCPeerConnections this peer creates per minute at most, in bursts of up to half that (browsers cap a tab's total; a joining peer opens 20–40). Default 120. */
+  maxPeersPerMinute?: number
   /** STUN/TURN servers for WebRTC. Default: those the signalling server hands out (its own STUN, TURN if configured; docs/nat.md). */
   iceServers?: RTCIceServer[]
   /** Finger channels kept at most. Default 16. */

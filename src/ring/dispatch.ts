@@ -83,11 +83,12 @@ export class RingDispatch {
   /** We own the key: answer along the path the request came by, with our answer to its channel offer if it carried one. */
   private answerLookup(frame: LocalFrame, message: Extract<RingMessage, { op: RingOp.FindSuccessor }>): void {
     const { state, router, signalling } = this.components
+    // A Found that carries our answer goes back along the path: the channel it opens is not the asker's until it read it.
     const found = (answer: Uint8Array | undefined) =>
       router.reply(frame, {
         type: FrameType.Ring, conn: frame.conn, seq: 0,
         payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: state.predecessor, successors: state.successors, path: frame.path ?? [], answer }),
-      })
+      }, answer === undefined)
     if (message.offer === undefined) found(undefined)
     else signalling.acceptCarried(frame.source, frame.path === null ? null : [...frame.path].reverse(), message.offer, found)
   }

@@ -106,7 +106,14 @@ export class RingNode implements RingPosition {
     this.transport = paths
     const signalling = (this.signalling = new OverlaySignalling(
       id, paths, router, channels, scheduler,
-      { connectTimeoutMs: timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions, joined: () => state.joined },
+      {
+        connectTimeoutMs: timing.connectTimeoutMs,
+        maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions,
+        maxSessionsPerNeighbour: options.maxSignalSessionsPerNeighbour ?? RING_DEFAULTS.maxSignalSessionsPerNeighbour,
+        joined: () => state.joined,
+        prover: options.prover,
+        diagnostics,
+      },
       random,
     ))
     const identity = options.relayedLinks === false ? null : (options.identity ?? null)

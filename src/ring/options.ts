@@ -1,5 +1,6 @@
 import type { Diagnostics } from '../diagnostics'
 import type { Identity } from '../identity'
+import type { SignalProver } from '../identity/signal-proof'
 import type { AbusePolicy } from '../router/router'
 import type { SchedulerLike } from 'rxjs'
 import type { Transport } from '../transport/types'
@@ -30,6 +31,14 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxChannels?: number
   /** Channel set-ups in progress at most (ours and others'): bounds what strangers can make us hold. */
   maxSignalSessions?: number
+  /** Of those, set-ups others start whose offers come through one neighbour (its channel proves who it is; an offer's claimed sender proves nothing until checked). */
+  maxSignalSessionsPerNeighbour?: number
+  /**
+   * Signs our channel set-up signals and checks others' (src/identity/signal-proof.ts):
+   * identityProver in an explorer, the model in the simulator. Required: a ring
+   * that cannot tell who it connects to is not one we build.
+   */
+  prover: SignalProver
   /** When a neighbour's malformed frames get its channel closed (default: 16 within 10 s; see docs/protocol.md). */
   abusePolicy?: Partial<AbusePolicy>
   /** Where background failures are reported (the explorer shares one with its own parts). Default: the node's own, ended by close(). */
@@ -47,6 +56,7 @@ export const RING_DEFAULTS = {
   successors: 16,
   maxChannels: 256,
   maxSignalSessions: 64,
+  maxSignalSessionsPerNeighbour: 32,
   stabilizeMs: 1000,
   fixFingersMs: 1000,
   rpcTimeoutMs: 4000,

@@ -1,5 +1,5 @@
 import { Observable, type SchedulerLike } from 'rxjs'
-import type { Channel, SignalPort, Transport } from '../transport/types'
+import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
 import type { UnreachablePeers } from './unreachable-peers'
 
 /**
@@ -14,6 +14,8 @@ import type { UnreachablePeers } from './unreachable-peers'
  */
 export class PathWatch implements Transport {
   readonly cheapOffers?: boolean
+  /** The inner transport's (what its signal proofs bind). */
+  readonly bindingOf: (signal: unknown) => string | null
   /** Attempts in progress that heard from their remote, by remote. */
   private readonly answered = new Map<number, number>()
 
@@ -24,6 +26,7 @@ export class PathWatch implements Transport {
     private readonly noPathAfterMs: number,
   ) {
     this.cheapOffers = inner.cheapOffers
+    this.bindingOf = bindingOf(inner)
   }
 
   /** Whether an attempt to `remote` in progress has heard from it (its signals reach us, no channel yet). */

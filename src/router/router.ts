@@ -179,9 +179,10 @@ export class Router {
    * (works before the ring around the asker is consistent), else routed to
    * its source by id.
    */
-  reply(to: LocalFrame, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>): boolean {
-    // A channel to the asker (often the case: fingers are mutual) is one hop instead of the whole path back.
-    if (to.path === null || this.channels.has(to.source)) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
+  reply(to: LocalFrame, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>, direct = true): boolean {
+    // A channel to the asker (often the case: fingers are mutual) is one hop instead of the whole path back;
+    // not `direct` when the reply itself opens that channel (the asker takes its end only once it has read it).
+    if (to.path === null || (direct && this.channels.has(to.source))) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
     return this.sendAlong([...to.path].reverse(), { ...frame, dest: to.source })
   }
 
