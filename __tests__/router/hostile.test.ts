@@ -99,7 +99,7 @@ describe('hostile frames reaching a peer of an 8-peer ring (memory transport, vi
     ['an HTTP request line (not a frame)', 'BAD_VERSION', () => text('GET / HTTP/1.1\r\nHost: example.org\r\n\r\n')],
     ['version 2', 'BAD_VERSION', () => Object.assign(frame(), { 0: FRAME_VERSION + 1 })],
     ['frame type 0', 'BAD_TYPE', () => Object.assign(frame(), { 1: 0 })],
-    ['frame type 9', 'BAD_TYPE', () => Object.assign(frame(), { 1: 9 })],
+    ['frame type 255', 'BAD_TYPE', () => Object.assign(frame(), { 1: 255 })],
     ['TTL 0 (no router lets a frame leave with 0)', 'BAD_TTL', () => frame({ ttl: 0 })],
     ['TTL 255 (would outlive every honest frame)', 'BAD_TTL', () => frame({ ttl: 255, dest: farKey() })],
     [`TTL ${DEFAULT_TTL + 1}`, 'BAD_TTL', () => frame({ ttl: DEFAULT_TTL + 1 })],

@@ -101,7 +101,7 @@ class ExplorerPeer implements Explorer {
     const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs, maxPeersPerMinute: options.maxPeersPerMinute })
     const diagnostics = (this.diagnostics = new Diagnostics(() => scheduler.now()))
     const prover = identityProver(o.identity, o.id)
-    this.ring = new RingNode({ id: o.id, transport, scheduler, random, diagnostics, prover, ...o.ring })
+    this.ring = new RingNode({ id: o.id, identity: o.identity, transport, scheduler, random, diagnostics, prover, ...o.ring })
     this.sockets = new SocketLayer(
       {
         id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null,
@@ -116,7 +116,8 @@ class ExplorerPeer implements Explorer {
       random,
       diagnostics,
     )
-    this.serverSignalling = new ServerSignalling(this.link, transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random, prover)
+    // The ring's view of the transport: a joiner's first handshakes teach it which peers it has no direct path to.
+    this.serverSignalling = new ServerSignalling(this.link, this.ring.transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random, prover)
     this.join = {
       ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random, diagnostics,
       // Candidates that are still joining finish within a round or two: retry soon, never wait long.

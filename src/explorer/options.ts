@@ -28,6 +28,10 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   maxFingers?: number
   /** Successor list length. Default 16. */
   successors?: number
+  /** False: no relayed links (a peer then cannot keep a successor, predecessor or finger it has no direct path to). Default true. */
+  relayedLinks?: boolean
+  /** A direct channel whose remote answered but that is not open after this long gets a relayed link beside it. Default 1500. */
+  relayAfterMs?: number
   /** Direct channels kept at most. Default 256. */
   maxChannels?: number
   /** When a neighbour's malformed frames get its channel closed. Default 16 within 10 s (docs/protocol.md, "Hostile input"). */
@@ -56,7 +60,7 @@ export interface ResolvedExplorerOptions {
   signalUrl: string
   identity: Identity
   id: number
-  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy> }
+  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy>; relayedLinks: boolean; relayAfterMs: number }
   sockets: ResolvedSocketOptions
   WebSocket: WebSocketConstructor
   serverTimeoutMs: number
@@ -102,6 +106,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
       maxChannels: number('maxChannels', RING_DEFAULTS.maxChannels, 1),
       // Checked by the router (BAD_OPTIONS), when the ring node is built.
       abusePolicy: options.abusePolicy ?? {},
+      relayedLinks: flag(options.relayedLinks, 'relayedLinks', true),
+      relayAfterMs: number('relayAfterMs', RING_DEFAULTS.relayAfterMs, 0),
     },
     sockets: resolveSocketOptions(options),
     WebSocket: resolveWebSocket(options.WebSocket),
@@ -126,6 +132,12 @@ function checkUrl(value: unknown): string {
     throw bad(`signalUrl is not a URL: ${JSON.stringify(value.slice(0, 100))}`)
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw bad(`signalUrl must be a ws: or wss: URL, got ${url.protocol}`)
+  return value
+}
+
+function flag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw bad(`${name} must be true or false, got ${String(value)}`)
   return value
 }
 

@@ -16,12 +16,17 @@ import { Join } from './join'
 import { RingOp } from './messages'
 import { RING_DEFAULTS, RingOptions, RingTimingOptions } from './options'
 import { OverlaySignalling } from './overlay-signalling'
+import { PathWatch } from './path-watch'
+import { Reach } from './reach'
 import { RingRequests, type LookupResult } from './requests'
 import { RingPositionCheck } from './self-check'
 import { SelfCheckSchedule } from './self-check-schedule'
 import type { RingSnapshot } from './snapshot'
 import { Stabilizer } from './stabilize'
 import { RingState, type RingPosition } from './state'
+import { UnreachablePeers } from './unreachable-peers'
+import { LINK_DEFAULTS, RelayedLinks } from '../links/relayed-links'
+import type { Transport } from '../transport/types'
 
 export type { LookupResult } from './requests'
 export type { RingSnapshot } from './snapshot'
@@ -37,6 +42,12 @@ export class RingNode implements RingPosition {
   readonly channels: ChannelSet
   readonly router: Router
   readonly signalling: OverlaySignalling
+  /** The transport as the node uses it: handshakes that heard the remote yet opened nothing mark it unreachable. The explorer's server signalling uses it too. */
+  readonly transport: Transport
+  /** Peers we found no direct path to, with their back-off. */
+  readonly unreachable: UnreachablePeers
+  /** Channels through relays to peers we cannot reach directly (src/links/). */
+  readonly links: RelayedLinks
   readonly fingers$: Observable<FingerUpdate>
   readonly peers$: Observable<PeerEvent>
   /** Every Hello a neighbour sends: whether it is in the ring (a joiner's bootstrap candidates say so). */
@@ -90,8 +101,11 @@ export class RingNode implements RingPosition {
       },
     ))
     const router = (this.router = new Router(channels, () => state.view(), (neighbour) => this.stabilizer.hintStaleSuccessor(neighbour), options.abusePolicy))
+    const unreachable = (this.unreachable = new UnreachablePeers(() => scheduler.now(), random))
+    const paths = new PathWatch(options.transport, unreachable, scheduler, timing.connectTimeoutMs)
+    this.transport = paths
     const signalling = (this.signalling = new OverlaySignalling(
-      id, options.transport, router, channels, scheduler,
+      id, paths, router, channels, scheduler,
       {
         connectTimeoutMs: timing.connectTimeoutMs,
         maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions,
@@ -102,7 +116,10 @@ export class RingNode implements RingPosition {
       },
       random,
     ))
-    const requests = (this.requests = new RingRequests({ id, router, signalling, scheduler, random }, { rpcTimeoutMs: timing.rpcTimeoutMs }))
+    const identity = options.relayedLinks === false ? null : (options.identity ?? null)
+    const links = (this.links = new RelayedLinks({ self: id, identity, router, channels, scheduler, random }, { connectTimeoutMs: timing.connectTimeoutMs, ...LINK_DEFAULTS }))
+    const reach = new Reach({ channels, signalling, links, paths, unreachable, scheduler }, { relayAfterMs: options.relayAfterMs ?? RING_DEFAULTS.relayAfterMs })
+    const requests = (this.requests = new RingRequests({ id, router, signalling, reach, scheduler, random }, { rpcTimeoutMs: timing.rpcTimeoutMs }))
     const subscriptions = this.subscriptions
     const joining = (this.joining = new Join(
       { id, state, channels, requests, scheduler, random, diagnostics },
@@ -201,6 +218,7 @@ export class RingNode implements RingPosition {
     this.state.joined = false
     this.subscriptions.unsubscribe()
     this.signalling.close()
+    this.links.close()
     this.requests.close()
     this.router.close()
     this.channels.closeAll()

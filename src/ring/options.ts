@@ -1,4 +1,5 @@
 import type { Diagnostics } from '../diagnostics'
+import type { Identity } from '../identity'
 import type { SignalProver } from '../identity/signal-proof'
 import type { AbusePolicy } from '../router/router'
 import type { SchedulerLike } from 'rxjs'
@@ -42,6 +43,12 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   abusePolicy?: Partial<AbusePolicy>
   /** Where background failures are reported (the explorer shares one with its own parts). Default: the node's own, ended by close(). */
   diagnostics?: Diagnostics
+  /** Who this peer proves to be at the far end of a relayed link (and of signals it signs). None: no relayed links. */
+  identity?: Identity
+  /** False: never open or accept relayed links (a peer that cannot reach its successor directly then has none). Default true when there is an identity. */
+  relayedLinks?: boolean
+  /** A direct channel whose remote answered but that is not open after this long gets a relayed link beside it (docs/nat.md). Default 1500. */
+  relayAfterMs?: number
 }
 
 export const RING_DEFAULTS = {
@@ -54,4 +61,5 @@ export const RING_DEFAULTS = {
   fixFingersMs: 1000,
   rpcTimeoutMs: 4000,
   connectTimeoutMs: 15_000,
+  relayAfterMs: 1500,
 } as const

@@ -1,10 +1,11 @@
-import { Observable, concat, finalize, ignoreElements, map, of, switchMap, tap } from 'rxjs'
+import { Observable, finalize, map, switchMap, tap } from 'rxjs'
 import { ExplorerError } from '../errors'
 import { formatId } from '../ids'
 import type { LocalFrame, Router } from '../router/router'
 import { FrameType } from '../wire/frame'
 import { CarriedOffer, RingMessage, RingOp, encodeRingMessage } from './messages'
 import type { OverlaySignalling } from './overlay-signalling'
+import type { Reach } from './reach'
 import { RpcTable } from './rpc'
 import type { SchedulerLike } from 'rxjs'
 
@@ -30,6 +31,8 @@ export interface RingRequestsComponents {
   id: number
   router: Router
   signalling: OverlaySignalling
+  /** Channels to peers: direct, or relayed when there is no direct path (src/ring/reach.ts). */
+  reach: Reach
   scheduler: SchedulerLike
   random: () => number
 }
@@ -111,11 +114,11 @@ export class RingRequests {
 
   /**
    * Emits `peer` once we have a channel to it (at once if we have), opened
-   * through the overlay along `route` if given, else routed by id; errors
-   * when it cannot be opened.
+   * through the overlay along `route` if given, else routed by id, or a
+   * relayed link when no direct one can be had; errors when neither can.
    */
   reach$(peer: number, route: number[] | null = null): Observable<number> {
-    return concat(this.components.signalling.ensureChannel$(peer, route).pipe(ignoreElements()), of(peer))
+    return this.components.reach.reach$(peer, route)
   }
 
   /** One ring message straight to a neighbour (nothing if we have no channel to it). */

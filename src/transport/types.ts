@@ -29,6 +29,12 @@ export interface Channel {
    * transport's links do not degrade).
    */
   readonly health$?: Observable<boolean>
+  /**
+   * True for a relayed link (src/links/): its frames go through other peers.
+   * A direct channel to the same remote takes its place; it never takes a
+   * direct channel's. Absent: a direct channel.
+   */
+  readonly relayed?: boolean
   /** Idempotent. frames$ completes on both sides. */
   close(): void
 }
