@@ -42,6 +42,20 @@ describe('dashboard model', () => {
     expect(skipped.links.filter((l) => !l.ok).map((l) => l.from)).toEqual([ids[5]])
   })
 
+  it('marks reports that the named successor or predecessor contradicts (reports are claims)', () => {
+    const ids = fixtureIds(10).sort()
+    const reports = convergedReports(ids)
+    expect(analyseRing(toJson(ids, reports)).disputed).toEqual([])
+    // ids[4] claims ids[7] as its successor (a Sybil steering joiners, say): ids[7] names ids[6] as its predecessor,
+    // and ids[5], whose predecessor ids[4] is, is contradicted in turn. Both ends are marked: the page cannot know who lies.
+    const lying = new Map(reports)
+    lying.set(ids[4]!, { ...reports.get(ids[4]!)!, successors: [ids[7]!, ...reports.get(ids[4]!)!.successors.slice(1)] })
+    expect(analyseRing(toJson(ids, lying)).disputed).toEqual([ids[4], ids[5]])
+    // ids[2] claims a predecessor whose own report names someone else as its successor (ids[1] is contradicted too).
+    lying.set(ids[2]!, { ...reports.get(ids[2]!)!, predecessor: ids[8]! })
+    expect(analyseRing(toJson(ids, lying)).disputed).toEqual([ids[1], ids[2], ids[4], ids[5]])
+  })
+
   it('spreads crowded labels apart, keeping their order round the ring', () => {
     const r = 400
     const crowd = [0.49, 0.495, 0.5, 0.5005, 0.501, 0.51, 0.74, 0.745, 0.75]

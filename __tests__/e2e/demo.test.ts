@@ -169,7 +169,7 @@ describe('demo chat page (GET /demo)', () => {
     contexts.push(context)
     const dash = await context.newPage()
     await dash.goto(`${base}/?poll=200`)
-    const counts = { peers: 8, reported: 8, successors: 8, stale: 0 }
+    const counts = { peers: 8, reported: 8, successors: 8, stale: 0, disputed: 0 }
     await dash.waitForFunction(
       (exp) => Object.entries(exp).every(([k, v]) => document.querySelector(`[data-count="${k}"]`)?.textContent === String(v)),
       counts,

@@ -36,6 +36,13 @@ export interface RingModel {
   fingerLinks: number
   /** Links whose target has left, or successors that skip a live peer. */
   stale: number
+  /**
+   * Peers whose report disagrees with what the peers it names report: its
+   * successor names another predecessor, or its predecessor another
+   * successor. Reports are claims (a peer may lie about its neighbours): both
+   * ends of a contradiction are marked, since the page cannot know who lies.
+   */
+  disputed: string[]
 }
 
 /** Fraction of the way round the ring (0 ≤ f < 1) of a 12-hex id: id / 2^48. */
@@ -81,7 +88,21 @@ export function analyseRing(ring: RingJson): RingModel {
       if (!ok) stale++
     }
   }
-  return { peers, reported, links, successorLinks, fingerLinks, stale }
+  return { peers, reported, links, successorLinks, fingerLinks, stale, disputed: disputedReports(ring, peers) }
+}
+
+/** Reporters whose successor or predecessor reports a different neighbour back (see RingModel.disputed). */
+export function disputedReports(ring: RingJson, peers: string[]): string[] {
+  return peers.filter((id) => {
+    const report = ring.reports[id]
+    if (!report) return false
+    const succ = report.successors[0]
+    const succReport = succ === undefined || succ === id ? undefined : ring.reports[succ]
+    if (succReport && succReport.predecessor !== null && succReport.predecessor !== id) return true
+    const pred = report.predecessor
+    const predReport = pred === null || pred === id ? undefined : ring.reports[pred]
+    return predReport !== undefined && predReport.successors[0] !== undefined && predReport.successors[0] !== id
+  })
 }
 
 /**
@@ -204,13 +225,15 @@ export function renderRing(ring: RingJson): void {
   const labels = n <= 48
   const RL = R + dot + 16
   const labelAt = labels ? spreadLabels(model.peers.map(ringFraction), RL) : []
+  const disputed = new Set(model.disputed)
   model.peers.forEach((id, i) => {
     const p = pos(id)
     const report = ring.reports[id]
-    const g = el('g', { class: report ? 'peer reported' : 'peer', 'data-id': id })
+    const isDisputed = disputed.has(id)
+    const g = el('g', { class: `${report ? 'peer reported' : 'peer'}${isDisputed ? ' disputed' : ''}`, 'data-id': id })
     const succ = report?.successors[0]
     el('title', {}, g).textContent = report
-      ? `${id}\nsuccessor ${succ ?? '—'}\npredecessor ${report.predecessor ?? '—'}\n${report.fingers.length} finger rows`
+      ? `${id}\nsuccessor ${succ ?? '—'}\npredecessor ${report.predecessor ?? '—'}\n${report.fingers.length} finger rows${isDisputed ? '\ndisputed: its neighbours report otherwise' : ''}`
       : `${id}\n(no report yet)`
     if (labels) {
       const f = labelAt[i]!
@@ -239,6 +262,8 @@ export function renderRing(ring: RingJson): void {
   set('fingers', model.fingerLinks)
   set('stale', model.stale)
   document.getElementById('stale-row')!.classList.toggle('bad', model.stale > 0)
+  set('disputed', model.disputed.length)
+  document.getElementById('disputed-row')!.classList.toggle('bad', model.disputed.length > 0)
   document.getElementById('empty')!.style.display = n === 0 ? '' : 'none'
 
   // Side table: one row per peer.

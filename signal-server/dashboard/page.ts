@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { analyseRing, renderRing, ringFraction, ringPoint, spreadLabels, startDashboard, type DashboardConfig } from './client'
+import { analyseRing, disputedReports, renderRing, ringFraction, ringPoint, spreadLabels, startDashboard, type DashboardConfig } from './client'
 
 export interface DashboardPage {
   html: string
@@ -48,6 +48,7 @@ td { padding: 1px 4px; white-space: nowrap; font-family: ui-monospace, "DejaVu S
 .peer.reported circle { fill: var(--ink); stroke: #fff; stroke-width: 2; }
 .peer .label { fill: var(--ink); font: 600 15px ui-monospace, "DejaVu Sans Mono", Menlo, monospace; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 #ring:has(.peer:hover) .link { opacity: .12; }
+.peer.disputed circle { stroke: var(--stale); stroke-width: 4; }
 .peer:hover circle { stroke: #f59e0b; stroke-width: 4; }
 /* Server gone: the ring shown is the last one seen, not the live one. */
 body.stale .stage, body.stale aside { opacity: .45; filter: grayscale(1); }
@@ -100,6 +101,7 @@ function body(): string {
       <span>successor links</span><b data-count="successors">0</b>
       <span>finger links</span><b data-count="fingers">0</b>
       <span id="stale-row">stale links</span><b data-count="stale">0</b>
+      <span id="disputed-row" title="reports that the named successor or predecessor contradicts">disputed reports</span><b data-count="disputed">0</b>
     </div></div>
     <div class="card"><h2>Legend</h2><div class="legend">
       <svg viewBox="0 0 44 18"><circle cx="22" cy="9" r="7" fill="#0f172a"/></svg><span>peer (label: first 6 hex of its id)</span>
@@ -124,6 +126,7 @@ export function dashboardPage(config: DashboardConfig): DashboardPage {
     ringFraction.toString(),
     ringPoint.toString(),
     analyseRing.toString(),
+    disputedReports.toString(),
     spreadLabels.toString(),
     renderRing.toString(),
     startDashboard.toString(),
