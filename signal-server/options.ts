@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import { resolveRedisOptions, type RedisRegistryOptions, type ResolvedRedisOptions } from './redis/options'
 
 /** Per-socket token bucket. Every incoming frame takes one token. */
 export interface RateLimitOptions {
@@ -33,6 +34,8 @@ export interface SignalServerOptions {
   logger?: FastifyServerOptions['logger']
   /** Called with the app before any route of ours is added: register `GET /` (the dashboard) here. */
   dashboard?: (app: FastifyInstance) => void
+  /** Share one registry among many instances through Redis/Valkey (a `redis://` URL, or `{ url, leaseMs, ... }`). Default: in memory. */
+  redis?: string | RedisRegistryOptions
 }
 
 export interface ResolvedOptions {
@@ -45,6 +48,7 @@ export interface ResolvedOptions {
   maxBufferedBytes: number
   closeTimeoutMs: number
   ringCheckMs: number
+  redis: ResolvedRedisOptions | null
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 200, perSecond: 50, closeAfter: 100 }
@@ -87,5 +91,6 @@ export function resolveOptions(options: SignalServerOptions = {}): ResolvedOptio
     maxBufferedBytes: check('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, 1024),
     closeTimeoutMs: check('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     ringCheckMs: check('ringCheckMs', options.ringCheckMs ?? DEFAULTS.ringCheckMs, 0),
+    redis: options.redis === undefined ? null : resolveRedisOptions(options.redis),
   }
 }

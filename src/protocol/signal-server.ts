@@ -8,11 +8,15 @@
 /** Ids on the wire: 12 lowercase hex characters (string order is numeric order). */
 export const ID_PATTERN = '^[0-9a-f]{12}$'
 
-export const ERROR_CODES = ['BAD_MESSAGE', 'BAD_ID', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED'] as const
+export const ERROR_CODES = [
+  'BAD_MESSAGE', 'BAD_ID', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED',
+  // A clustered server (Redis/Valkey) cannot reach its shared registry: joins and signals to other instances wait for it.
+  'REGISTRY_UNAVAILABLE',
+] as const
 export type SignalErrorCode = (typeof ERROR_CODES)[number]
 
-/** Join refusals that no retry on the same connection can fix. */
-export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['ID_TAKEN', 'BAD_ID'])
+/** Join answers that end the attempt at once (the explorer backs off and tries again, through its next server URL if it has several). */
+export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['ID_TAKEN', 'BAD_ID', 'REGISTRY_UNAVAILABLE'])
 
 /** WebSocket close codes the server uses. */
 export const CLOSE_GOING_AWAY = 1001
