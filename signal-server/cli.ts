@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { createSignalServer } from './server'
 import { registerDashboard } from './dashboard'
 
-const USAGE = `Usage: sig-server [--port N] [--host H]
+const USAGE = `Usage: sig-server [--port N] [--host H] [--redis URL]
 
 Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 /metrics, /ring and the live ring dashboard at / over HTTP).
@@ -11,10 +11,13 @@ Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 Options:
   -p, --port N    TCP port (default: $PORT or 9000; 0 picks a free one)
   -H, --host H    interface to bind (default: $HOST or 0.0.0.0)
+  --redis URL     share the registry with other instances through Redis or
+                  Valkey, e.g. redis://10.0.0.5:6379 (default: $REDIS_URL;
+                  neither: one process, registry in memory)
   -h, --help      show this help
 
 Environment:
-  PORT, HOST      as above; flags win over the environment
+  PORT, HOST, REDIS_URL  as above; flags win over the environment
   LOG_LEVEL       pino level (default: info)
 `
 
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
       options: {
         port: { type: 'string', short: 'p' },
         host: { type: 'string', short: 'H' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -51,7 +55,13 @@ async function main(): Promise<void> {
   const port = parsePort(values.port ?? process.env.PORT ?? '9000')
   const host = values.host ?? process.env.HOST ?? '0.0.0.0'
 
-  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard })
+  const redis = values.redis ?? (process.env.REDIS_URL || undefined)
+  let app
+  try {
+    app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, redis })
+  } catch (err) {
+    fail((err as Error).message)
+  }
   await app.listen({ port, host })
   const address = app.server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port

@@ -24,7 +24,7 @@ export async function startServer(options: SignalServerOptions = {}, port = 0): 
 export const FAST = { stabilizeMs: 100, fixFingersMs: 50, rpcTimeoutMs: 1500, connectTimeoutMs: 3000, reportMs: 100, reconnectMinMs: 100, reconnectMaxMs: 500 }
 
 /** Explorers on an in-memory network (real time), against a real signalling server. */
-export function memoryExplorers(url: string, n: number, network = new MemoryNetwork(), extra: Partial<ExplorerOptions> = {}): Explorer[] {
+export function memoryExplorers(url: ExplorerOptions['signalUrl'], n: number, network = new MemoryNetwork(), extra: Partial<ExplorerOptions> = {}): Explorer[] {
   return Array.from({ length: n }, () => {
     const id = randomId()
     return createExplorer({ signalUrl: url, id, transport: network.transport(parseId(id)), ...FAST, ...extra })

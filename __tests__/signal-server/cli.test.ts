@@ -1,45 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import path from 'node:path'
-import { Client } from './helpers'
-
-const ROOT = path.resolve(__dirname, '../..')
-const CLI = path.join(ROOT, 'signal-server/cli.ts')
-
-interface Run {
-  child: ChildProcess
-  stdout: () => string
-  stderr: () => string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (d) => (out += d))
-  child.stderr!.on('data', (d) => (err += d))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  )
-  return { child, stdout: () => out, stderr: () => err, exited }
-}
-
-/** Resolves with the advertised URL once the start line is printed. */
-function started(r: Run): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = /Signalling Server Started on (ws:\/\/\S+)/.exec(r.stdout())
-      if (m) resolve(m[1])
-    }
-    r.child.stdout!.on('data', check)
-    void r.exited.then(({ code }) => reject(new Error(`exited ${code} before starting: ${r.stderr()}`)))
-    check()
-  })
-}
+import { Client, eventually } from './helpers'
+import { run, started, type Run } from './cli-run'
+import { RedisServer } from '../helpers/redis-server'
 
 describe('sig-server CLI', () => {
   const runs: Run[] = []
@@ -90,5 +51,38 @@ describe('sig-server CLI', () => {
     const unknown = run(['--bogus'])
     runs.push(unknown)
     expect((await unknown.exited).code).toBe(2)
+  })
+
+  it('--redis URL (or REDIS_URL) makes instances one cluster; a bad URL exits 2', async () => {
+    const redis = await RedisServer.start()
+    try {
+      const one = run(['--port', '0', '--host', '127.0.0.1', '--redis', redis.url])
+      const two = run(['--port', '0', '--host', '127.0.0.1'], { REDIS_URL: redis.url })
+      runs.push(one, two)
+      const [url1, url2] = await Promise.all([started(one), started(two)])
+      const a = await Client.open(url1)
+      const b = await Client.open(url2)
+      await a.join('aaaaaaaaaaaa')
+      expect(await b.join('bbbbbbbbbbbb')).toMatchObject({ successors: ['aaaaaaaaaaaa'], peers: 2 })
+      a.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: 'across' })
+      expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'across' })
+      const http2 = url2.replace(/^ws/, 'http').replace(/\/ws$/, '')
+      await eventually(async () => {
+        expect(await (await fetch(`${http2}/health`)).json()).toEqual({ status: 'ok', peers: 2, instancePeers: 1, redis: 'up' })
+      })
+      // A clean stop gives the instance's ids back at once: no lease to wait for.
+      one.child.kill('SIGTERM')
+      expect((await a.closed).code).toBe(1001)
+      expect((await one.exited).code).toBe(0)
+      const again = await Client.open(url2)
+      expect(await again.join('aaaaaaaaaaaa')).toMatchObject({ type: 'joined', peers: 2 })
+      await Promise.all([again.close(), b.close()])
+    } finally {
+      await redis.stop()
+    }
+    const bad = run(['--redis', 'http://127.0.0.1:6379'])
+    runs.push(bad)
+    expect((await bad.exited).code).toBe(2)
+    expect(bad.stderr()).toMatch(/redis URL must be redis: or rediss:/)
   })
 })

@@ -8,8 +8,11 @@ import type { WrtcImpl } from '../transport/webrtc'
 import { resolveWebSocket, type WebSocketConstructor } from './websocket'
 
 export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptions {
-  /** The signalling server's WebSocket URL, e.g. `wss://signal.example.org/ws`. Required. */
-  signalUrl: string
+  /**
+   * The signalling server's WebSocket URL, e.g. `wss://signal.example.org/ws`. Required.
+   * Several (instances of one cluster): the explorer starts at a random one and moves to the next whenever a connection fails or is lost.
+   */
+  signalUrl: string | readonly string[]
   /** This peer's id, 12 lowercase hex characters. Default: random. */
   id?: string
   /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
@@ -41,7 +44,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
 }
 
 export interface ResolvedExplorerOptions {
-  signalUrl: string
+  signalUrl: readonly string[]
   id: number
   ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy> }
   sockets: ResolvedSocketOptions
@@ -64,7 +67,7 @@ const EXPLORER_DEFAULTS = {
 /** Fills defaults; any misuse throws BAD_OPTIONS (or BAD_ID) at once. */
 export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplorerOptions {
   if (typeof options !== 'object' || options === null) throw bad('createExplorer needs an options object with signalUrl')
-  const signalUrl = checkUrl(options.signalUrl)
+  const signalUrl = checkUrls(options.signalUrl)
   const number = (name: keyof ExplorerOptions, fallback: number, min = 0): number => {
     const value = options[name] ?? fallback
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw bad(`${name} must be a finite number ≥ ${min}, got ${String(value)}`)
@@ -94,6 +97,12 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
   }
   if (resolved.reconnectMaxMs < resolved.reconnectMinMs) throw bad('reconnectMaxMs must be ≥ reconnectMinMs')
   return resolved
+}
+
+function checkUrls(value: unknown): readonly string[] {
+  if (!Array.isArray(value)) return [checkUrl(value)]
+  if (value.length === 0) throw bad('signalUrl is an empty list: give at least one WebSocket URL')
+  return value.map(checkUrl)
 }
 
 function checkUrl(value: unknown): string {
