@@ -60,6 +60,16 @@ export class RedisServer {
     })
   }
 
+  /** Freezes it (SIGSTOP): connections stay open and nothing is answered, as with a hung server or a black-holed network. */
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  /** Thaws it (SIGCONT): it answers everything that waited. */
+  resume(): void {
+    this.child?.kill('SIGCONT')
+  }
+
   /** Stops it (SIGTERM) and waits for the process to end. */
   async stop(): Promise<void> {
     const child = this.child
@@ -68,6 +78,7 @@ export class RedisServer {
     if (child.exitCode !== null || child.signalCode !== null) return
     await new Promise((resolve) => {
       child.once('exit', resolve)
+      child.kill('SIGCONT')
       child.kill('SIGTERM')
     })
   }
