@@ -78,8 +78,8 @@ export interface PeerRegistry {
 
 /** What a registry asks of the server: deliver frames that arrive from other instances, and turn peers away. */
 export interface RegistryHooks {
-  /** A signal frame for `to`, forwarded by another instance. */
-  deliver(to: Session, frame: string): void
+  /** A signal frame for `to` (UTF-8 JSON text), forwarded by another instance. */
+  deliver(to: Session, frame: Buffer): void
   /** A forwarded signal could not be delivered: tell its sender. */
   refuse(sender: Session, code: 'UNKNOWN_PEER' | 'REGISTRY_UNAVAILABLE', message: string): void
   /** `session`'s id turned out to be owned elsewhere (after a registry outage): it is no longer joined here. */

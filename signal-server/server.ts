@@ -153,7 +153,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
   }
 
   /** Sends a signal frame to a peer joined here; false when the peer was stuck and is dropped instead. */
-  function deliver(target: Session, frame: string): boolean {
+  function deliver(target: Session, frame: string | Buffer): boolean {
     const socket = target.socket
     if (socket.bufferedAmount > opts.maxBufferedBytes) {
       // The target does not read: it is dead or hostile. Drop it rather than buffer without bound.

@@ -16,6 +16,11 @@ export class RedisServer {
     readonly port: number,
   ) {}
 
+  /** The running server's process id (for CPU accounting), or null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
   }

@@ -17,6 +17,8 @@ interface Holder {
   report?: StoredReport
 }
 
+const NEWLINE = 0x0a
+
 const unavailable = (what: string): Claim => ({ ok: false, code: 'REGISTRY_UNAVAILABLE', message: `${what}: the shared registry is unreachable; retry later` })
 
 /**
@@ -53,7 +55,7 @@ export class RedisRegistry implements PeerRegistry {
   ) {
     this.store = new RedisStore(options, this.instance, this.metricsOf, log)
     this.relay = new RelayBatch(this.store, hooks, this.metricsOf)
-    this.store.subscriber.on('message', (_channel: string, payload: string) => this.arrive(payload))
+    this.store.subscriber.on('messageBuffer', (_channel: Buffer, payload: Buffer) => this.arrive(payload))
     this.store.commands.on('ready', () => {
       if (this.started) void this.resync()
     })
@@ -176,17 +178,20 @@ export class RedisRegistry implements PeerRegistry {
     this.store.close()
   }
 
-  /** A message on our channel: newline-separated entries, each the target id (12 characters) then its frame. */
-  private arrive(payload: string): void {
+  /**
+   * A message on our channel: newline-separated entries, each the target id
+   * (12 characters) then its frame. Frames go out as the bytes that came in.
+   */
+  private arrive(payload: Buffer): void {
     let start = 0
     while (start < payload.length) {
-      let end = payload.indexOf('\n', start)
+      let end = payload.indexOf(NEWLINE, start)
       if (end === -1) end = payload.length
-      const holder = this.held.get(payload.slice(start, start + 12))
+      const holder = this.held.get(payload.toString('latin1', start, start + 12))
       if (holder === undefined) this.metricsOf.dropped++
       else {
         this.metricsOf.received++
-        this.hooks.deliver(holder.session, payload.slice(start + 12, end))
+        this.hooks.deliver(holder.session, payload.subarray(start + 12, end))
       }
       start = end + 1
     }

@@ -5,8 +5,8 @@ import type { RedisStore } from './store'
 
 /** Signals to other instances in one script call at most (a burst beyond it goes in several). */
 const MAX_BATCH = 512
-/** Signals handed to Redis and not yet answered, at most: past it Redis is not keeping up, and new ones are refused. */
-const MAX_IN_FLIGHT = 50_000
+/** Bytes of signals handed to Redis and not yet answered, at most: past it Redis is not keeping up, and new ones are refused. */
+const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024
 
 /**
  * Signals for peers joined at other instances, gathered over one event-loop
@@ -18,16 +18,19 @@ const MAX_IN_FLIGHT = 50_000
 export class RelayBatch {
   private senders: Session[] = []
   private args: string[] = []
+  private bytes = 0
   private scheduled = false
-  private inFlight = 0
+  private inFlightBytes = 0
   private readonly flush = (): void => {
     this.scheduled = false
     const senders = this.senders
     const args = this.args
+    const bytes = this.bytes
     if (senders.length === 0) return
     this.senders = []
     this.args = []
-    this.inFlight += senders.length
+    this.bytes = 0
+    this.inFlightBytes += bytes
     this.store.script('relay', args).then(
       (unknown) => {
         const missed = unknown as number[]
@@ -38,7 +41,7 @@ export class RelayBatch {
         for (let i = 0; i < senders.length; i++) this.refuseUnavailable(senders[i], args[2 * i])
       },
     ).finally(() => {
-      this.inFlight -= senders.length
+      this.inFlightBytes -= bytes
     })
   }
 
@@ -50,11 +53,12 @@ export class RelayBatch {
 
   add(from: Session, to: string, frame: string): void {
     if (!this.store.up) return this.refuseUnavailable(from, to)
-    if (this.inFlight + this.senders.length >= MAX_IN_FLIGHT) {
+    if (this.inFlightBytes + this.bytes + frame.length > MAX_IN_FLIGHT_BYTES) {
       return this.hooks.refuse(from, 'REGISTRY_UNAVAILABLE', `signal to ${to} not relayed: the registry is not keeping up; retry later`)
     }
     this.senders.push(from)
     this.args.push(to, frame)
+    this.bytes += frame.length
     if (this.senders.length >= MAX_BATCH) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true

@@ -41,7 +41,6 @@ export class RedisStore {
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       commandTimeout: options.commandTimeoutMs,
-      enableAutoPipelining: true,
     })
     // Subscriptions may wait for the connection (and are made again after each reconnect).
     this.subscriber = new Client(options.url, common)
