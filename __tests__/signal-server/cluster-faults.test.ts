@@ -3,8 +3,9 @@ import { MemoryNetwork } from '../../src/transport/memory'
 import { memoryExplorers, ringCorrect, waitFor } from '../explorer/helpers'
 import { freePort } from '../helpers/redis-server'
 import { TcpBalancer } from '../helpers/tcp-balancer'
+import { MAX_IN_FLIGHT_BYTES } from '../../signal-server/redis/relay-batch'
 import { run, started, type Run } from './cli-run'
-import { RedisServer, getJson, startCluster } from './cluster-helpers'
+import { RedisServer, getJson, metric, startCluster } from './cluster-helpers'
 import { Client, eventually, freshId, type Msg, type Started } from './helpers'
 
 const sorted = (ids: readonly string[]) => [...ids].sort()
@@ -134,6 +135,40 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     expect(await (await open(instances[2].url)).request({ type: 'join', id: idb })).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
     expect(await (await open(instances[1].url)).request({ type: 'join', id: ida2 })).toMatchObject({ type: 'joined' })
     expect((await getJson(`${instances[0].http}/health`)).body).toMatchObject({ status: 'ok', redis: 'up' })
+  })
+
+  it('an instance started while Redis is down refuses joins with REGISTRY_UNAVAILABLE, and registers once Redis is up', async () => {
+    await redis.stop()
+    instances = await startCluster(redis.url, 1, {}, { commandTimeoutMs: 200 })
+    const c = await open(instances[0].url)
+    const id = freshId()
+    expect(await c.request({ type: 'join', id })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
+    expect((await getJson(`${instances[0].http}/health`)).body).toMatchObject({ status: 'degraded', redis: 'down' })
+    await redis.restart()
+    await eventually(async () => expect(await c.request({ type: 'join', id })).toMatchObject({ type: 'joined', id }))
+  })
+
+  it('signals waiting on a stalled Redis are bounded: past 16 MiB in flight, more are refused at once', async () => {
+    instances = await startCluster(redis.url, 2, { rateLimit: false, maxPayload: 1 << 20 }, { commandTimeoutMs: 20_000 })
+    const a = await open(instances[0].url)
+    const b = await open(instances[1].url)
+    const [ida, idb] = [freshId(), freshId()]
+    await a.join(ida)
+    await b.join(idb)
+    redis.pause()
+    // 48 × 512 KiB = 24 MiB: the last ones find the bound reached.
+    const sent = 48
+    for (let n = 0; n < sent; n++) a.send({ type: 'signal', to: idb, data: 'x'.repeat(512 * 1024) })
+    const refused = await a.next()
+    expect(refused).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
+    expect(refused.message).toMatch(/not keeping up/)
+    // Every signal handled (the join and the 48), the refusals are all counted.
+    await eventually(async () => expect(await metric(instances[0].http, 'signal_messages_received_total')).toBe(1 + sent))
+    const refusals = await metric(instances[0].http, 'signal_errors_total{code="REGISTRY_UNAVAILABLE"}')
+    expect(refusals).toBeGreaterThanOrEqual(sent - Math.floor(MAX_IN_FLIGHT_BYTES / (512 * 1024)))
+    redis.resume()
+    // What was accepted is delivered once Redis answers.
+    await eventually(async () => expect(await metric(instances[1].http, 'signal_relays_received_total')).toBe(sent - refusals))
   })
 
   it('a Redis that stops answering: claims and relays time out with REGISTRY_UNAVAILABLE, local signals go on, and all resumes', async () => {

@@ -121,6 +121,22 @@ describe('signal server cluster over Redis', () => {
     }
   })
 
+  it('keeps hinting, from its periodic view of the whole ring, while the report still skips a closer peer', async () => {
+    const swept = await startCluster(redis.url, 2, { rateLimit: false, ringCheckMs: 100 })
+    instances.push(...swept)
+    const [low, mid, high] = ['110000000000', '220000000000', '330000000000']
+    const a = await open(swept[0])
+    await a.join(low)
+    const b = await open(swept[1])
+    await b.join(mid)
+    b.send({ type: 'report', successors: [low], predecessor: low, fingers: [] })
+    await (await open(swept[1])).join(high)
+    a.send({ type: 'report', successors: [high], predecessor: mid, fingers: [] })
+    // One hint answers the report; more follow, with no new report, from the sweep.
+    for (let k = 0; k < 3; k++) expect(await a.next()).toEqual({ type: 'hint', successor: mid })
+    expect(await metric(swept[0].http, 'signal_hints_total')).toBeGreaterThanOrEqual(3)
+  })
+
   it('hints a closer successor that joined at another instance', async () => {
     const [low, mid, high] = ['100000000000', '200000000000', '300000000000']
     const a = await open(instances[0])

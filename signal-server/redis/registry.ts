@@ -157,7 +157,8 @@ export class RedisRegistry implements PeerRegistry {
   }
 
   async start(): Promise<void> {
-    await this.store.subscriber.subscribe(this.store.channel(this.instance)).catch(() => undefined)
+    // Queued until the subscriber connects (and made again after each reconnect): never awaited unbounded.
+    const subscribed = this.store.subscriber.subscribe(this.store.channel(this.instance)).catch(() => undefined)
     this.started = true
     const every = (ms: number, run: () => Promise<void>) => {
       const timer = setInterval(() => void run(), ms)
@@ -166,8 +167,10 @@ export class RedisRegistry implements PeerRegistry {
     }
     every(Math.floor(this.options.leaseMs / 3), () => this.renew())
     if (this.ringCheckMs > 0) every(this.ringCheckMs, () => this.refreshMirror())
-    if (await this.store.ready(this.options.commandTimeoutMs)) await this.resync()
-    else this.log.warn({ url: redactedUrl(this.options.url) }, 'redis is unreachable; joins are refused until it answers')
+    if (await this.store.ready(this.options.commandTimeoutMs)) {
+      await subscribed
+      await this.resync()
+    } else this.log.warn({ url: redactedUrl(this.options.url) }, 'redis is unreachable; joins are refused until it answers')
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,13 @@ import type { RedisStore } from './store'
 
 /** Signals to other instances in one script call at most (a burst beyond it goes in several). */
 const MAX_BATCH = 512
-/** Bytes of signals handed to Redis and not yet answered, at most: past it Redis is not keeping up, and new ones are refused. */
-const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024
+/**
+ * Bytes of signals handed to Redis and not yet answered, at most: past it
+ * Redis is not keeping up, and new ones are refused. Kept below Redis's
+ * default hard limit on a subscriber's output buffer (32 MB): what a stalled
+ * Redis releases at once must not get the receiving instance disconnected.
+ */
+export const MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024
 
 /**
  * Signals for peers joined at other instances, gathered over one event-loop
