@@ -65,6 +65,18 @@ export class RedisServer {
     })
   }
 
+  /** CONFIG SET on the running server. */
+  async configure(name: string, value: string): Promise<void> {
+    const { Redis } = await import('ioredis')
+    const client = new Redis(this.url, { lazyConnect: true })
+    try {
+      await client.connect()
+      await client.config('SET', name, value)
+    } finally {
+      client.disconnect()
+    }
+  }
+
   /** Freezes it (SIGSTOP): connections stay open and nothing is answered, as with a hung server or a black-holed network. */
   pause(): void {
     this.child?.kill('SIGSTOP')

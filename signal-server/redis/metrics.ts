@@ -15,6 +15,8 @@ export class ClusterMetrics {
   resyncs = 0
   /** Local peers whose id another instance owned after a re-registration. */
   evictions = 0
+  /** The pub/sub connection came back after a loss (signals published meanwhile are lost). */
+  resubscribes = 0
   private readonly counts = new Array<number>(BUCKETS.length + 1).fill(0)
   private sum = 0
 
@@ -37,6 +39,7 @@ export class ClusterMetrics {
     metric('signal_relays_dropped_total', 'counter', 'Signals from another instance whose peer had left.', this.dropped)
     metric('signal_redis_errors_total', 'counter', 'Redis commands that failed or timed out.', this.errors)
     metric('signal_registry_resyncs_total', 'counter', 'Re-registrations of this instance\'s ids in Redis.', this.resyncs)
+    metric('signal_redis_resubscribes_total', 'counter', 'Reconnections of the pub/sub connection (each may have lost signals in flight; Redis drops a subscriber that lags past its client-output-buffer-limit).', this.resubscribes)
     metric('signal_registry_evictions_total', 'counter', 'Peers dropped because another instance owned their id after a re-registration.', this.evictions)
     const name = 'signal_redis_command_duration_seconds'
     lines.push(`# HELP ${name} Round trips of Redis commands and scripts.`, `# TYPE ${name} histogram`)

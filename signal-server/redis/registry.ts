@@ -54,7 +54,7 @@ export class RedisRegistry implements PeerRegistry {
     private readonly ringCheckMs: number,
   ) {
     this.store = new RedisStore(options, this.instance, this.metricsOf, log)
-    this.relay = new RelayBatch(this.store, hooks, this.metricsOf)
+    this.relay = new RelayBatch(this.store, hooks, this.metricsOf, options.commandTimeoutMs)
     this.store.subscriber.on('messageBuffer', (_channel: Buffer, payload: Buffer) => this.arrive(payload))
     this.store.commands.on('ready', () => {
       if (this.started) void this.resync()

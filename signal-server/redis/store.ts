@@ -56,6 +56,14 @@ export class RedisStore {
       if (down) log.info('redis connection ready again')
       down = false
     })
+    let subscribed = false
+    this.subscriber.on('ready', () => {
+      if (subscribed) {
+        this.metrics.resubscribes++
+        log.warn('redis pub/sub connection re-established; signals published meanwhile were lost')
+      }
+      subscribed = true
+    })
     for (const [name, lua] of Object.entries(SCRIPTS)) this.commands.defineCommand(`wx_${name}`, { numberOfKeys: 5, lua })
     const p = options.keyPrefix
     this.keys = [`${p}instances`, `${p}owners`, `${p}ids`, `${p}reports`, `${p}inst:${instance}`]
