@@ -46,6 +46,10 @@ export class RedisServer {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     this.child = child
+    // Never outlive the process that started it (a script that exits, a test run that ends).
+    const reap = () => child.kill('SIGKILL')
+    process.once('exit', reap)
+    child.once('exit', () => process.off('exit', reap))
     let output = ''
     return new Promise((resolve, reject) => {
       const onData = (chunk: Buffer) => {
