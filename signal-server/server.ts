@@ -114,7 +114,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     const claim = registry.claim(id, s, owner)
     if (!(claim instanceof Promise)) return answerJoin(s, id, claim)
     s.joining = id
-    claim.then((result) => {
+    const landed = (result: Claim): void => {
       if (s.joining !== id || s.closing) {
         // Left or closed while the claim was in flight.
         if (result.ok) registry.release(id, s)
@@ -122,7 +122,8 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       }
       s.joining = null
       answerJoin(s, id, result)
-    })
+    }
+    claim.then(landed, () => landed({ ok: false, code: 'REGISTRY_UNAVAILABLE', message: `cannot claim ${id}: the shared registry failed; retry later` }))
   }
 
   /** Step 4. */
@@ -197,9 +198,12 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       at: Date.now(),
     })
     if (!(view instanceof Promise)) return hintSuccessor(s, view)
-    void view.then((fresh) => {
-      if (s.id === id) hintSuccessor(s, fresh)
-    })
+    view.then(
+      (fresh) => {
+        if (s.id === id) hintSuccessor(s, fresh)
+      },
+      () => undefined, // no hint this time; the sweep tries again
+    )
   }
 
   /** Tells `s` of a closer successor than the one it last reported, if the registry knows one. */
