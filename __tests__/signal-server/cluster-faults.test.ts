@@ -5,7 +5,7 @@ import { freePort } from '../helpers/redis-server'
 import { TcpBalancer } from '../helpers/tcp-balancer'
 import { MAX_PENDING_BYTES } from '../../signal-server/redis/relay-batch'
 import { run, started, type Run } from './cli-run'
-import { RedisServer, getJson, metric, startCluster } from './cluster-helpers'
+import { getJson, redisForSuite, metric, startCluster } from './cluster-helpers'
 import { Client, eventually, freshId, type Msg, type Started } from './helpers'
 
 const sorted = (ids: readonly string[]) => [...ids].sort()
@@ -20,7 +20,7 @@ async function nextMatching(client: Client, match: (m: Msg) => boolean): Promise
 }
 
 describe('cluster faults (real redis-server, instances on loopback)', () => {
-  let redis: RedisServer
+  const redis = redisForSuite()
   const runs: Run[] = []
   const clients: Client[] = []
   let explorers: Explorer[] = []
@@ -33,12 +33,6 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     return c
   }
 
-  beforeAll(async () => {
-    redis = await RedisServer.start()
-  })
-  afterAll(async () => {
-    await redis?.stop()
-  })
   afterEach(async () => {
     await Promise.all(explorers.map((e) => e.close()))
     explorers = []
@@ -55,7 +49,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     const urls = ports.map((p) => `ws://127.0.0.1:${p}/ws`)
     const http = ports.map((p) => `http://127.0.0.1:${p}`)
     const instance = (port: number) => {
-      const r = run(['--port', String(port), '--host', '127.0.0.1', '--redis', redis.url])
+      const r = run(['--port', String(port), '--host', '127.0.0.1', '--redis', redis().url])
       runs.push(r)
       return r
     }
@@ -97,7 +91,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     const ports = [await freePort(), await freePort()]
     const [urlA, urlB] = ports.map((p) => `ws://127.0.0.1:${p}/ws`)
     const [frozen, other] = ports.map((port) => {
-      const r = run(['--port', String(port), '--host', '127.0.0.1', '--redis', redis.url])
+      const r = run(['--port', String(port), '--host', '127.0.0.1', '--redis', redis().url])
       runs.push(r)
       return r
     })
@@ -125,7 +119,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
   }, 60_000)
 
   it('Redis stopped and started: instances keep serving their own peers, refuse what needs Redis, and re-register when it is back', async () => {
-    instances = await startCluster(redis.url, 3, { rateLimit: false })
+    instances = await startCluster(redis().url, 3, { rateLimit: false })
     const [ida1, ida2, idb, idc] = [freshId(), freshId(), freshId(), freshId()]
     const a1 = await open(instances[0].url)
     const a2 = await open(instances[0].url)
@@ -139,7 +133,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     a1.send({ type: 'report', ...report })
     await eventually(async () => expect((await getJson(`${instances[2].http}/ring`)).body.reports).toHaveProperty(ida1))
 
-    await redis.stop()
+    await redis().stop()
     await eventually(async () => {
       expect((await getJson(`${instances[0].http}/health`)).body).toMatchObject({ status: 'degraded', redis: 'down', instancePeers: 2 })
     })
@@ -153,7 +147,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     // A peer that leaves meanwhile must not come back with the others.
     a2.send({ type: 'leave' })
 
-    await redis.restart()
+    await redis().restart()
     // The new Redis is empty: every instance registers its peers (and their reports) again.
     await eventually(async () => {
       const ring = (await getJson(`${instances[2].http}/ring`)).body
@@ -169,28 +163,28 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
   })
 
   it('an instance started while Redis is down refuses joins with REGISTRY_UNAVAILABLE, and registers once Redis is up', async () => {
-    await redis.stop()
-    instances = await startCluster(redis.url, 1, {}, { commandTimeoutMs: 200 })
+    await redis().stop()
+    instances = await startCluster(redis().url, 1, {}, { commandTimeoutMs: 200 })
     const c = await open(instances[0].url)
     const id = freshId()
     expect(await c.request({ type: 'join', id })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
     expect((await getJson(`${instances[0].http}/health`)).body).toMatchObject({ status: 'degraded', redis: 'down' })
-    await redis.restart()
+    await redis().restart()
     await eventually(async () => expect(await c.request({ type: 'join', id })).toMatchObject({ type: 'joined', id }))
   })
 
   it('signals waiting on a stalled Redis are bounded: past 64 MiB pending, more are refused at once; the rest arrive', async () => {
     // As docs/signal-server.md advises for bursts of large signals: Redis's default (32 MB) would
     // disconnect a receiving instance that lags that far (and lose what it had not read).
-    await redis.configure('client-output-buffer-limit', 'pubsub 256mb 64mb 60')
+    await redis().configure('client-output-buffer-limit', 'pubsub 256mb 64mb 60')
     // The receiving test client reads slowly (it parses every 512 KiB frame): not a stuck peer here.
-    instances = await startCluster(redis.url, 2, { rateLimit: false, maxPayload: 1 << 20, maxBufferedBytes: 1 << 30 }, { commandTimeoutMs: 20_000 })
+    instances = await startCluster(redis().url, 2, { rateLimit: false, maxPayload: 1 << 20, maxBufferedBytes: 1 << 30 }, { commandTimeoutMs: 20_000 })
     const a = await open(instances[0].url)
     const b = await open(instances[1].url)
     const [ida, idb] = [freshId(), freshId()]
     await a.join(ida)
     await b.join(idb)
-    redis.pause()
+    redis().pause()
     // 160 × 512 KiB = 80 MiB: the last ones find the bound reached.
     const sent = 160
     for (let n = 0; n < sent; n++) a.send({ type: 'signal', to: idb, data: 'x'.repeat(512 * 1024) })
@@ -201,21 +195,21 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     await eventually(async () => expect(await metric(instances[0].http, 'signal_messages_received_total')).toBe(1 + sent))
     const refusals = await metric(instances[0].http, 'signal_errors_total{code="REGISTRY_UNAVAILABLE"}')
     expect(refusals).toBeGreaterThanOrEqual(sent - Math.floor(MAX_PENDING_BYTES / (512 * 1024)))
-    redis.resume()
+    redis().resume()
     // What was accepted is delivered once Redis answers: a few batches at a time, so Redis
     // never holds enough at once to pass its limit on a subscriber's output buffer (32 MB).
     await eventually(async () => expect(await metric(instances[1].http, 'signal_relays_received_total')).toBe(sent - refusals))
   })
 
   it('a Redis that stops answering: claims and relays time out with REGISTRY_UNAVAILABLE, local signals go on, and all resumes', async () => {
-    instances = await startCluster(redis.url, 2, { rateLimit: false }, { commandTimeoutMs: 300 })
+    instances = await startCluster(redis().url, 2, { rateLimit: false }, { commandTimeoutMs: 300 })
     const [ida, idb] = [freshId(), freshId()]
     const a = await open(instances[0].url)
     const b = await open(instances[1].url)
     await a.join(ida)
     await b.join(idb)
 
-    redis.pause()
+    redis().pause()
     const stalled = freshId()
     const joiner = await open(instances[1].url)
     expect(await joiner.request({ type: 'join', id: stalled })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
@@ -223,7 +217,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     a.send({ type: 'signal', to: ida, data: 'to myself' })
     expect(await a.next()).toEqual({ type: 'signal', from: ida, data: 'to myself' })
 
-    redis.resume()
+    redis().resume()
     // The timed-out claim may still have run when Redis woke: it must not hold the id for ever.
     const other = await open(instances[0].url)
     await eventually(async () => expect(await other.request({ type: 'join', id: stalled })).toMatchObject({ type: 'joined' }))

@@ -3,7 +3,6 @@ import type { RedisRegistryOptions } from '../../signal-server/redis/options'
 import { RedisServer } from '../helpers/redis-server'
 import { start, type Started } from './helpers'
 
-export { RedisServer }
 export { metric } from '../explorer/helpers'
 
 let clusters = 0
@@ -27,4 +26,16 @@ export async function startCluster(
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url)
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
+/** A redis-server for the enclosing describe block: started before its tests, stopped after them. */
+export function redisForSuite(): () => RedisServer {
+  let redis: RedisServer | undefined
+  beforeAll(async () => {
+    redis = await RedisServer.start()
+  })
+  afterAll(async () => {
+    await redis?.stop()
+  })
+  return () => redis!
 }

@@ -1,9 +1,9 @@
 import { Client, eventually, freshId, start, type Msg, type Started } from './helpers'
-import { RedisServer, getJson, metric, startCluster } from './cluster-helpers'
+import { getJson, redisForSuite, metric, startCluster } from './cluster-helpers'
 
 /** Three instances on loopback sharing one real redis-server (Debian's, started here on a free port). */
 describe('signal server cluster over Redis', () => {
-  let redis: RedisServer
+  const redis = redisForSuite()
   let instances: Started[]
   const clients: Client[] = []
   const open = async (at: Started) => {
@@ -12,14 +12,8 @@ describe('signal server cluster over Redis', () => {
     return c
   }
 
-  beforeAll(async () => {
-    redis = await RedisServer.start()
-  })
-  afterAll(async () => {
-    await redis?.stop()
-  })
   beforeEach(async () => {
-    instances = await startCluster(redis.url, 3, { rateLimit: false })
+    instances = await startCluster(redis().url, 3, { rateLimit: false })
   })
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()))
@@ -122,7 +116,7 @@ describe('signal server cluster over Redis', () => {
   })
 
   it('keeps hinting, from its periodic view of the whole ring, while the report still skips a closer peer', async () => {
-    const swept = await startCluster(redis.url, 2, { rateLimit: false, ringCheckMs: 100 })
+    const swept = await startCluster(redis().url, 2, { rateLimit: false, ringCheckMs: 100 })
     instances.push(...swept)
     const [low, mid, high] = ['110000000000', '220000000000', '330000000000']
     const a = await open(swept[0])
@@ -161,17 +155,11 @@ describe('signal server cluster over Redis', () => {
  * (fetched around an id in the claim's round trip) answer as the whole ring in memory does.
  */
 describe('a cluster answers joins as one in-memory registry does', () => {
-  let redis: RedisServer
-  beforeAll(async () => {
-    redis = await RedisServer.start()
-  })
-  afterAll(async () => {
-    await redis?.stop()
-  })
+  const redis = redisForSuite()
 
   it('for 40 joins, reports and leaves spread over three instances', async () => {
     const memory = [await start({ successorCount: 3, ringCheckMs: 0 })]
-    const cluster = await startCluster(redis.url, 3, { successorCount: 3, ringCheckMs: 0 })
+    const cluster = await startCluster(redis().url, 3, { successorCount: 3, ringCheckMs: 0 })
     let seed = 7
     const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
     const ids = Array.from({ length: 40 }, () => Math.floor(random() * 2 ** 48).toString(16).padStart(12, '0'))
