@@ -1,105 +1,148 @@
 /**
- * Size of our browser bundle next to PeerJS's, measured the same way in the same
- * run: the minified script a page loads with one <script> tag, raw, gzip -9 and
- * brotli (q 11). Ours is built fresh (scripts/build-browser.ts); PeerJS's is the
- * dist/peerjs.min.js of the `peerjs` npm package (the PeerJS client, with its
- * dependencies inside), from node_modules if installed, else fetched once with
- * `npm pack` into .bench-out/ (not a dependency of this project).
+ * What the library costs a browser app, next to PeerJS, measured the same way
+ * in the same run: a one-line app that imports the package by name, bundled by
+ * esbuild for the browser (default conditions, as an app bundler resolves
+ * them; minified), then gzip -9 and brotli (q 11).
  *
- *   npm run bundle-size [-- --json] [-- --entry path/to/entry.ts]
+ *   webrtc-explorer  the package as built (dist/, `browser` condition), with the app's rxjs
+ *   PeerJS           the `peerjs` package (devDependency), the same way; and its prebuilt
+ *                    dist/peerjs.min.js (what a <script> tag loads)
+ *
+ * Then what each part of ours costs: minified bytes per package and per src/
+ * folder, and per package the gzipped bytes the app would save without it (the
+ * bundle with that package left out). @noble/* and any other dependency show
+ * up here as soon as the client imports them.
+ *
+ *   npm run bundle-size [-- --json]
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
-import { buildBrowser, ROOT } from './build-browser'
+import { build, type BuildOptions, type Metafile } from 'esbuild'
+import { browserShims } from './browser-shims'
+import { buildClient, ROOT } from './build'
 
-const PEERJS_RANGE = '1'
+const OUT = join(ROOT, '.bench-out', 'bundle-size')
 
 interface Size {
   name: string
-  file: string
   bytes: number
   gzip: number
   brotli: number
 }
 
-function measure(name: string, file: string): Size {
-  const data = readFileSync(file)
-  return {
-    name,
-    file: relative(ROOT, file),
-    bytes: data.length,
-    gzip: gzipSync(data, { level: 9 }).length,
-    brotli: brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } }).length,
-  }
+const gzip = (data: Uint8Array): number => gzipSync(data, { level: 9 }).length
+
+function measure(name: string, data: Uint8Array): Size {
+  const brotli = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } }).length
+  return { name, bytes: data.length, gzip: gzip(data), brotli }
 }
 
-/** PeerJS's browser bundle and its version, or why there is none. */
-function peerJsBundle(): { file: string; version: string } | { error: string } {
-  const installed = join(ROOT, 'node_modules', 'peerjs')
-  if (existsSync(join(installed, 'dist', 'peerjs.min.js'))) {
-    return { file: join(installed, 'dist', 'peerjs.min.js'), version: JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).version }
-  }
-  const cache = join(ROOT, '.bench-out', 'peerjs')
-  const cached = (): { file: string; version: string } | null => {
-    if (!existsSync(cache)) return null
-    const dir = readdirSync(cache).filter((d) => d.startsWith('peerjs-') && !d.endsWith('.tgz')).sort().pop()
-    if (!dir) return null
-    const file = join(cache, dir, 'package', 'dist', 'peerjs.min.js')
-    return existsSync(file) ? { file, version: dir.slice('peerjs-'.length) } : null
-  }
-  const hit = cached()
-  if (hit) return hit
-  try {
-    mkdirSync(cache, { recursive: true })
-    process.stderr.write(`fetching peerjs@${PEERJS_RANGE} with npm pack into ${relative(ROOT, cache)}/ (once)...\n`)
-    const tgz = execFileSync('npm', ['pack', `peerjs@${PEERJS_RANGE}`, '--silent', '--pack-destination', cache], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      .trim()
-      .split('\n')
-      .pop()!
-    const dir = join(cache, tgz.replace(/\.tgz$/, ''))
-    mkdirSync(dir, { recursive: true })
-    execFileSync('tar', ['xzf', join(cache, tgz), '-C', dir])
-    return cached() ?? { error: `npm pack gave ${tgz}, but it has no dist/peerjs.min.js` }
-  } catch (err) {
-    return {
-      error:
-        `PeerJS's bundle is not installed (node_modules/peerjs: the \`peer\` devDependency is the PeerJS server, not the client) ` +
-        `and \`npm pack peerjs@${PEERJS_RANGE}\` failed: ${(err as Error).message.split('\n')[0]}`,
+/** Uses each export, so nothing is shaken out that an app calling the API would keep. */
+const APPS = {
+  ours: "import { createExplorer } from 'webrtc-explorer'\nconst explorer = createExplorer({ signalUrl: 'wss://example.org/ws' })\nexplorer.listen().then(() => console.log(explorer.id))\n",
+  peerjs: "import { Peer } from 'peerjs'\nconst peer = new Peer()\npeer.on('open', (id) => console.log(id))\n",
+}
+
+const appBuild = (entry: string, extra: BuildOptions = {}): BuildOptions => ({
+  entryPoints: [entry],
+  bundle: true,
+  minify: true,
+  write: false,
+  format: 'esm',
+  platform: 'browser',
+  metafile: true,
+  logLevel: 'error',
+  ...extra,
+})
+
+/** An app folder whose node_modules/webrtc-explorer is this repository (so `exports` is read as from an install). */
+function writeApps(): { ours: string; peerjs: string } {
+  rmSync(OUT, { recursive: true, force: true })
+  mkdirSync(join(OUT, 'node_modules'), { recursive: true })
+  symlinkSync(ROOT, join(OUT, 'node_modules', 'webrtc-explorer'), 'dir')
+  const ours = join(OUT, 'ours.mjs')
+  const peerjs = join(OUT, 'peerjs.mjs')
+  writeFileSync(ours, APPS.ours)
+  writeFileSync(peerjs, APPS.peerjs)
+  return { ours, peerjs }
+}
+
+/** Package name or src/ folder of a bundled input. */
+function partOf(input: string): string {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)
+  if (m) return m[1]!
+  if (input.startsWith('scripts/shims/')) return 'simple-peer shims'
+  const src = /^src\/([^/]+)\//.exec(input)
+  return src ? `src/${src[1]}` : input.startsWith('src/') ? 'src (top)' : input
+}
+
+function minifiedBytesByPart(metafile: Metafile): Map<string, number> {
+  const parts = new Map<string, number>()
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (input.startsWith('node-only:') || input.startsWith('.bench-out/') || bytesInOutput === 0) continue
+      parts.set(partOf(input), (parts.get(partOf(input)) ?? 0) + bytesInOutput)
     }
   }
+  return parts
+}
+
+interface Part {
+  part: string
+  minified: number
+  /** Gzipped bytes saved without this package (packages only). */
+  gzipSaved?: number
+}
+
+/** The same app from src/ (the inputs esbuild sees are our files), to see what each part costs. */
+async function breakdown(): Promise<{ total: Size; parts: Part[] }> {
+  const entry = join(OUT, 'ours-from-source.ts')
+  writeFileSync(entry, APPS.ours.replace("'webrtc-explorer'", `'${relative(OUT, join(ROOT, 'src', 'index')).replace(/\\/g, '/')}'`))
+  const options = appBuild(entry, { ...browserShims, absWorkingDir: ROOT })
+  const full = await build(options)
+  const bytes = full.outputFiles![0]!.contents
+  const parts: Part[] = [...minifiedBytesByPart(full.metafile!)].map(([part, minified]) => ({ part, minified }))
+  for (const p of parts) {
+    if (p.part.startsWith('src') || p.part.includes(' ')) continue
+    const without = await build({ ...options, external: [p.part, `${p.part}/*`] })
+    p.gzipSaved = gzip(bytes) - gzip(without.outputFiles![0]!.contents)
+  }
+  parts.sort((a, b) => b.minified - a.minified)
+  return { total: measure('webrtc-explorer (app from src/)', bytes), parts }
 }
 
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, entry: { type: 'string' } } })
-  const built = await buildBrowser(values.entry ? resolve(process.cwd(), values.entry) : undefined)
-  const ours = measure('webrtc-explorer (IIFE)', built.iife)
-  const oursEsm = measure('webrtc-explorer (ESM)', built.esm)
-  const peer = peerJsBundle()
-  const theirs = 'file' in peer ? measure(`PeerJS ${peer.version}`, peer.file) : null
+  const { values } = parseArgs({ options: { json: { type: 'boolean' } } })
+  await buildClient()
+  const apps = writeApps()
+  const [ours, peerjs] = await Promise.all([build(appBuild(apps.ours, { absWorkingDir: OUT })), build(appBuild(apps.peerjs, { nodePaths: [join(ROOT, 'node_modules')] }))])
+  const peerVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'peerjs', 'package.json'), 'utf8')).version as string
+  const rows = [
+    measure('webrtc-explorer (app)', ours.outputFiles![0]!.contents),
+    measure(`PeerJS ${peerVersion} (app)`, peerjs.outputFiles![0]!.contents),
+    measure(`PeerJS ${peerVersion} (peerjs.min.js)`, readFileSync(join(ROOT, 'node_modules', 'peerjs', 'dist', 'peerjs.min.js'))),
+  ]
+  const inputs = Object.keys(ours.metafile!.inputs)
+  const rxjsBuilds = [...new Set(inputs.filter((i) => i.includes('node_modules/rxjs/')).map((i) => /rxjs\/dist\/[^/]+/.exec(i)?.[0]))]
+  const parts = await breakdown()
+  const ratio = { gzip: rows[0]!.gzip / rows[1]!.gzip, bytes: rows[0]!.bytes / rows[1]!.bytes }
 
   if (values.json) {
-    process.stdout.write(
-      JSON.stringify({ ours, oursEsm, oursBySource: built.bytesBySource, peerjs: theirs, peerjsError: 'error' in peer ? peer.error : undefined, ratio: theirs ? { bytes: ours.bytes / theirs.bytes, gzip: ours.gzip / theirs.gzip, brotli: ours.brotli / theirs.brotli } : undefined }, null, 2) + '\n',
-    )
+    process.stdout.write(JSON.stringify({ bundles: rows, ratioToPeerJsApp: ratio, rxjsBuilds, breakdown: parts }, null, 2) + '\n')
     return
   }
-  const rows = [ours, oursEsm, ...(theirs ? [theirs] : [])]
   const w = Math.max(...rows.map((r) => r.name.length))
-  process.stdout.write(`${'bundle'.padEnd(w)}  ${'minified'.padStart(10)}  ${'gzip -9'.padStart(10)}  ${'brotli'.padStart(10)}  file\n`)
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(w)}  ${kib(r.bytes).padStart(10)}  ${kib(r.gzip).padStart(10)}  ${kib(r.brotli).padStart(10)}  ${r.file}\n`)
-  if (theirs) {
-    process.stdout.write(`ours / PeerJS: ${(ours.bytes / theirs.bytes).toFixed(2)}× minified, ${(ours.gzip / theirs.gzip).toFixed(2)}× gzipped, ${(ours.brotli / theirs.brotli).toFixed(2)}× brotli\n`)
-  } else {
-    process.stdout.write(`PeerJS: not measured. ${(peer as { error: string }).error}\n`)
-  }
-  const parts = Object.entries(built.bytesBySource).sort((a, b) => b[1] - a[1])
-  process.stdout.write(`ours by source (minified): ${parts.map(([k, v]) => `${k} ${kib(v)}`).join(', ')}\n`)
-  if (!theirs) process.exitCode = 1
+  process.stdout.write(`${'bundle'.padEnd(w)}  ${'minified'.padStart(10)}  ${'gzip -9'.padStart(10)}  ${'brotli'.padStart(10)}\n`)
+  for (const r of rows) process.stdout.write(`${r.name.padEnd(w)}  ${kib(r.bytes).padStart(10)}  ${kib(r.gzip).padStart(10)}  ${kib(r.brotli).padStart(10)}\n`)
+  process.stdout.write(`ours / PeerJS (both as an app gets them): ${ratio.bytes.toFixed(2)}× minified, ${ratio.gzip.toFixed(2)}× gzipped; rxjs builds in our app: ${rxjsBuilds.join(', ')}\n\n`)
+  process.stdout.write(`what each part costs (${parts.total.name}: ${kib(parts.total.bytes)} minified, ${kib(parts.total.gzip)} gzipped)\n`)
+  const pw = Math.max(...parts.parts.map((p) => p.part.length))
+  process.stdout.write(`${'part'.padEnd(pw)}  ${'minified'.padStart(10)}  ${'gzip saved without it'.padStart(22)}\n`)
+  for (const p of parts.parts) process.stdout.write(`${p.part.padEnd(pw)}  ${kib(p.minified).padStart(10)}  ${(p.gzipSaved === undefined ? '' : kib(p.gzipSaved)).padStart(22)}\n`)
 }
 
 main().catch((err: unknown) => {

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { createSignalServer } from '../signal-server/server'
 import { registerDashboard } from '../signal-server/dashboard'
 import { registerDemo } from '../signal-server/demo'
+import { serverUrls } from '../signal-server/urls'
 import { buildBrowser } from './build-browser'
 import { startDemoPeers, type DemoPeer } from './demo-peers'
 
@@ -38,13 +39,12 @@ async function main(): Promise<void> {
   registerDemo(app, { bundle: await browserBundle() })
   await app.listen({ port, host })
   const address = app.server.address()
-  const actual = typeof address === 'object' && address ? address.port : port
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
-  const base = `http://${shown}:${actual}`
-  const signalUrl = `ws://${shown}:${actual}/ws`
+  const urls = serverUrls(host, typeof address === 'object' && address ? address.port : port)
+  const signalUrl = urls.ws
   process.stdout.write(`Signalling Server Started on ${signalUrl}\n`)
-  process.stdout.write(`Ring dashboard:  ${base}/\n`)
-  process.stdout.write(`Demo chat page:  ${base}/demo   (dial a Node peer below, or open two tabs)\n`)
+  process.stdout.write(`Ring dashboard:  ${urls.http}\n`)
+  process.stdout.write(`Demo chat page:  ${urls.http}demo   (dial a Node peer below, or open two tabs)\n`)
+  for (const url of urls.lan) process.stdout.write(`On your network: ${url.replace(/^ws:/, 'http:').replace(/\/ws$/, '/demo')}\n`)
 
   const peers: DemoPeer[] = await startDemoPeers(signalUrl, peerCount, (line) => process.stdout.write(line + '\n'))
   process.stdout.write('Ctrl-C to stop.\n')

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
+import { version } from './package.json'
 import { createSignalServer } from './server'
 import { registerDashboard } from './dashboard'
+import { ICE_ENV, ICE_FLAGS, ICE_USAGE, iceOptionsFrom } from './ice-cli'
+import { serverUrls } from './urls'
 
-const USAGE = `Usage: sig-server [--port N] [--host H] [--redis URL]
+const USAGE = `Usage: sig-server [--port N] [--host H] [--redis URL] [--stun URL] [--turn URL --turn-secret S]
 
 Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 /metrics, /ring and the live ring dashboard at / over HTTP).
@@ -14,11 +17,14 @@ Options:
   --redis URL     share the registry with other instances through Redis or
                   Valkey, e.g. redis://10.0.0.5:6379 (default: $REDIS_URL;
                   neither: one process, registry in memory)
+  -v, --version   print the version
   -h, --help      show this help
+${ICE_USAGE}
 
 Environment:
   PORT, HOST, REDIS_URL  as above; flags win over the environment
-  LOG_LEVEL       pino level (default: info)
+  LOG_LEVEL       pino level (default: info; each HTTP request is logged at debug)
+${ICE_ENV}
 `
 
 function fail(message: string): never {
@@ -40,6 +46,8 @@ async function main(): Promise<void> {
         host: { type: 'string', short: 'H' },
         redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        ...ICE_FLAGS,
       },
       strict: true,
       allowPositionals: false,
@@ -52,21 +60,27 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE)
     return
   }
+  if (values.version) {
+    process.stdout.write(`${version}\n`)
+    return
+  }
   const port = parsePort(values.port ?? process.env.PORT ?? '9000')
   const host = values.host ?? process.env.HOST ?? '0.0.0.0'
 
   const redis = values.redis ?? (process.env.REDIS_URL || undefined)
   let app
   try {
-    app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, redis })
+    const ice = iceOptionsFrom(values, process.env)
+    app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, redis, ...ice })
   } catch (err) {
     fail((err as Error).message)
   }
   await app.listen({ port, host })
   const address = app.server.address()
-  const actualPort = typeof address === 'object' && address ? address.port : port
-  const shownHost = host.includes(':') ? `[${host}]` : host
-  process.stdout.write(`Signalling Server Started on ws://${shownHost}:${actualPort}/ws\n`)
+  const urls = serverUrls(host, typeof address === 'object' && address ? address.port : port)
+  process.stdout.write(`Signalling Server Started on ${urls.ws}\n`)
+  process.stdout.write(`Ring dashboard:  ${urls.http}\n`)
+  for (const url of urls.lan) process.stdout.write(`On your network: ${url}\n`)
 
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {

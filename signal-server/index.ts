@@ -1,4 +1,5 @@
-export { createSignalServer } from './server'
+export { createSignalServer, mountSignalServer } from './server'
+export { signalServerPlugin } from './plugin'
 export type { RingSnapshot, StoredReport } from './peer-registry'
 export type { RedisRegistryOptions } from './redis/options'
 export { DEFAULTS, DEFAULT_RATE_LIMIT, type RateLimitOptions, type SignalServerOptions } from './options'

@@ -1,4 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import { DEFAULT_ADMISSION, type AdmissionOptions } from './admission'
+import type { IceServer } from '../src/protocol/signal-server'
+import type { StunResponderOptions, TurnOptions } from './ice-servers'
 import { resolveRedisOptions, type RedisRegistryOptions, type ResolvedRedisOptions } from './redis/options'
 
 /** Per-socket token bucket. Every incoming frame takes one token. */
@@ -30,10 +33,25 @@ export interface SignalServerOptions {
   closeTimeoutMs?: number
   /** Every this many ms, a peer whose reported successor skips a closer peer in the ring gets a `hint` (see ring-hints.ts). 0 disables. Default 2,000. */
   ringCheckMs?: number
+  /** Joins per client address (live ids, join rate); `false` disables. Default `{ maxPeersPerAddress: 128, joinsPerSecond: 4, joinBurst: 64 }`. */
+  admission?: Partial<AdmissionOptions> | false
+  /**
+   * Behind a reverse proxy or load balancer: which `X-Forwarded-For` hops to
+   * believe for the client address (Fastify's `trustProxy`: true, a hop
+   * count, or addresses/CIDRs). Default false: the TCP peer's address.
+   * (Mounted as a plugin, the host app's own `trustProxy` applies.)
+   */
+  trustProxy?: FastifyServerOptions['trustProxy']
   /** Passed to Fastify (pino). Default off. */
   logger?: FastifyServerOptions['logger']
   /** Called with the app before any route of ours is added: register `GET /` (the dashboard) here. */
   dashboard?: (app: FastifyInstance) => void
+  /** Our own STUN responder (docs/nat.md); `false` turns it off. Default: on, at the HTTP port's number over UDP. */
+  stun?: StunResponderOptions | false
+  /** More ICE servers handed to every peer as they are (e.g. another STUN server). */
+  iceServers?: IceServer[]
+  /** TURN servers sharing a secret with us (coturn's use-auth-secret): each peer gets its own short-lived credentials. */
+  turn?: TurnOptions
   /** Share one registry among many instances through Redis/Valkey (a `redis://` URL, or `{ url, leaseMs, ... }`). Default: in memory. */
   redis?: string | RedisRegistryOptions
 }
@@ -48,6 +66,7 @@ export interface ResolvedOptions {
   maxBufferedBytes: number
   closeTimeoutMs: number
   ringCheckMs: number
+  admission: AdmissionOptions | false
   redis: ResolvedRedisOptions | null
 }
 
@@ -91,6 +110,17 @@ export function resolveOptions(options: SignalServerOptions = {}): ResolvedOptio
     maxBufferedBytes: check('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes, 1024),
     closeTimeoutMs: check('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     ringCheckMs: check('ringCheckMs', options.ringCheckMs ?? DEFAULTS.ringCheckMs, 0),
+    admission: resolveAdmission(options.admission),
     redis: options.redis === undefined ? null : resolveRedisOptions(options.redis),
+  }
+}
+
+function resolveAdmission(option: SignalServerOptions['admission']): AdmissionOptions | false {
+  if (option === false) return false
+  const a = { ...DEFAULT_ADMISSION, ...(option ?? {}) }
+  return {
+    maxPeersPerAddress: check('admission.maxPeersPerAddress', a.maxPeersPerAddress, 1),
+    joinsPerSecond: check('admission.joinsPerSecond', a.joinsPerSecond, 0, false),
+    joinBurst: check('admission.joinBurst', a.joinBurst, 1, false),
   }
 }

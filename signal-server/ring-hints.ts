@@ -1,4 +1,4 @@
-import type { JoinedReply } from '../src/protocol/signal-server'
+import type { IceServer, JoinedReply } from '../src/protocol/signal-server'
 import type { RingView } from './peer-registry'
 
 /** How far past a peer the registry is searched for the first one in the ring. */
@@ -47,8 +47,8 @@ export function ringSuccessors(registry: Neighbours, inRing: (id: string) => boo
   return registry.successors(id, JOIN_SEARCH).filter(inRing).slice(0, count)
 }
 
-/** The `joined` reply: the registry's ids around the joiner. */
-export function joinedReply(id: string, view: RingView, count: number): JoinedReply {
+/** The `joined` reply: the registry's ids around the joiner, and the ICE servers handed to it. */
+export function joinedReply(id: string, view: RingView, count: number, iceServers: IceServer[]): JoinedReply {
   const inRing = (peer: string) => view.inRing(peer)
   return {
     type: 'joined',
@@ -57,5 +57,6 @@ export function joinedReply(id: string, view: RingView, count: number): JoinedRe
     ring: ringSuccessors(view, inRing, id, count),
     predecessor: view.predecessor(id),
     peers: view.size,
+    iceServers,
   }
 }

@@ -17,10 +17,14 @@ export const envelopeSchema = {
   properties: { type: { type: 'string' } },
 } as const
 
+/** Unpadded base64url of exactly 32 (key) and 64 (signature) bytes. */
+const key = { type: 'string', pattern: '^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$' } as const
+const sig = { type: 'string', pattern: '^[A-Za-z0-9_-]{85}[AQgw]$' } as const
+
 export const joinSchema = {
   type: 'object',
-  required: ['type', 'id'],
-  properties: { type: { const: 'join' }, id },
+  required: ['type', 'id', 'key', 'sig'],
+  properties: { type: { const: 'join' }, id, key, sig },
 } as const
 
 export const signalSchema = {
@@ -66,15 +70,20 @@ export const validateSignal = ajv.compile<SignalMessage>(signalSchema)
 export const validateLeave = ajv.compile<LeaveMessage>(leaveSchema)
 export const validateReport = ajv.compile<ReportMessage>(reportSchema)
 
-/** A failed `pattern` is a malformed id (BAD_ID); anything else is BAD_MESSAGE. */
+const FIELD_SHAPES: Record<string, string> = { '/key': 'base64url of a 32-byte Ed25519 public key', '/sig': 'base64url of a 64-byte Ed25519 signature' }
+
+/** A malformed id (any field that holds one) is BAD_ID; anything else, a malformed key or signature included, is BAD_MESSAGE. */
 export function describeFailure(validate: ValidateFunction): { badId: boolean; text: string } {
   const errors: ErrorObject[] = validate.errors ?? []
-  const badId = errors.some((e) => e.keyword === 'pattern')
-  const first = errors.find((e) => e.keyword === 'pattern') ?? errors[0]
+  const isBadId = (e: ErrorObject) => e.keyword === 'pattern' && FIELD_SHAPES[e.instancePath] === undefined
+  const badId = errors.some(isBadId)
+  const first = errors.find(isBadId) ?? errors[0]
   if (!first) return { badId, text: 'invalid message' }
   const where = first.instancePath === '' ? 'message' : first.instancePath.slice(1).replace(/\//g, '.')
   const text = badId
     ? `${where} must be 12 lowercase hex characters`
-    : `${where} ${first.message ?? 'is invalid'}`
+    : first.keyword === 'pattern' && FIELD_SHAPES[first.instancePath] !== undefined
+      ? `${where} must be ${FIELD_SHAPES[first.instancePath]}`
+      : `${where} ${first.message ?? 'is invalid'}`
   return { badId, text: text.slice(0, 200) }
 }

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify'
 import fastifyWebsocket from '@fastify/websocket'
 import type { RawData, WebSocket } from 'ws'
+import { hostOf, resolveIceOptions } from './ice-servers'
+import { IceService } from './ice-service'
 import { Metrics } from './metrics'
 import { resolveOptions, type SignalServerOptions } from './options'
 import {
@@ -13,9 +15,12 @@ import {
   SIGNAL_MIDDLE,
   type SignalErrorCode,
 } from './protocol'
+import { Admission } from './admission'
+import { checkJoinProof, newNonce } from './join-proof'
 import { MemoryRegistry } from './memory-registry'
 import type { Claim, PeerRegistry, RegistryHooks, RingView } from './peer-registry'
 import { RedisRegistry } from './redis/registry'
+import { DebugRequestLog } from './request-log'
 import { joinedReply, successorHint } from './ring-hints'
 import { registerRoutes } from './routes'
 import {
@@ -44,12 +49,21 @@ const sessionOf = (socket: WebSocket): Session => (socket as SessionSocket)[kSes
  * routes (e.g. the dashboard at `GET /`) before `listen()`.
  */
 export function createSignalServer(options: SignalServerOptions = {}): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false, logController: new DebugRequestLog(), trustProxy: options.trustProxy ?? false })
+  mountSignalServer(app, options)
+  return app
+}
+
+/** Adds the signalling server's routes and hooks to `app`: createSignalServer's own, or a plugin's context (plugin.ts). */
+export function mountSignalServer(app: FastifyInstance, options: SignalServerOptions = {}): void {
   const opts = resolveOptions(options)
-  const app = Fastify({ logger: options.logger ?? false })
   const sessions = new Set<Session>()
   const metrics = new Metrics()
   const rate = opts.rateLimit
+  const admission = opts.admission ? new Admission(opts.admission) : null
   const batch = new WriteBatcher()
+  const ice = new IceService(resolveIceOptions(options), app.log)
+  ice.attach(app.server)
   let heartbeat: NodeJS.Timeout | null = null
   let ringCheck: NodeJS.Timeout | null = null
 
@@ -59,7 +73,9 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       if (!sender.closing) sendError(sender, code, message)
     },
     evict(s, reason) {
+      // The registry has dropped the id already: only this instance's own accounts are left to settle.
       s.id = null
+      admission?.left(s.address)
       sendError(s, 'ID_TAKEN', reason)
       closeSession(s, CLOSE_GOING_AWAY, 'id owned at another instance')
     },
@@ -96,27 +112,51 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
 
   // ---- message handlers ----------------------------------------------------
 
-  // A join is four steps: (1) the message is valid and the socket may join;
-  // (2) proof of the key and admission limits (the wire contract's proven join);
-  // (3) the registry claims the id (in memory at once; clustered, a round trip
-  // to Redis); (4) the joined reply.
-  function onJoin(s: Session, msg: unknown): void {
-    if (!validateJoin(msg)) return fail(s, validateJoin)
-    if (s.id !== null) {
-      return sendError(s, 'BAD_MESSAGE', `already joined as ${s.id}; send {"type":"leave"} before joining again`)
-    }
-    if (s.joining !== null) return sendError(s, 'BAD_MESSAGE', `a join as ${s.joining} is in progress`)
-    claimId(s, msg.id, '')
+  /** A fresh challenge: the next join on this socket must sign its nonce. */
+  function challenge(s: Session): void {
+    s.nonce = newNonce()
+    if (s.socket.readyState === OPEN) batch.send(s.socket, JSON.stringify({ type: 'challenge', nonce: s.nonce }))
   }
 
-  /** Step 3. `owner` is kept with the claim (opaque to the registry). */
-  function claimId(s: Session, id: string, owner: string): void {
-    const claim = registry.claim(id, s, owner)
+  function refuseJoin(s: Session, code: SignalErrorCode, message: string): void {
+    sendError(s, code, message)
+    challenge(s)
+  }
+
+  /**
+   * validate → admission (rate, per-address cap) → proof (id from key,
+   * signature over the nonce) → registry claim → joined. The claim (in memory
+   * at once; clustered, a round trip to Redis) comes only after the proof and
+   * admission passed. Every refusal opens a new challenge; a used nonce is
+   * never accepted twice.
+   */
+  function onJoin(s: Session, msg: unknown): void {
+    if (!validateJoin(msg)) {
+      const { badId, text } = describeFailure(validateJoin)
+      return refuseJoin(s, badId ? 'BAD_ID' : 'BAD_MESSAGE', text)
+    }
+    if (s.id !== null) {
+      return refuseJoin(s, 'BAD_MESSAGE', `already joined as ${s.id}; send {"type":"leave"} before joining again`)
+    }
+    if (s.joining !== null) return refuseJoin(s, 'BAD_MESSAGE', `a join as ${s.joining} is in progress`)
+    const verdict = admission?.attempt(s.address) ?? 'ok'
+    if (verdict === 'RATE_LIMITED') return refuseJoin(s, 'RATE_LIMITED', 'too many joins from this address; slow down')
+    const failure = checkJoinProof(msg, s.nonce)
+    if (failure !== null) return refuseJoin(s, failure.code, failure.message)
+    if (verdict === 'TOO_MANY_PEERS') return refuseJoin(s, 'TOO_MANY_PEERS', `this address already holds ${opts.admission ? opts.admission.maxPeersPerAddress : 0} ids`)
+    s.nonce = null
+    // Counted from the claim on, so that joins in flight together cannot pass the address's cap.
+    admission?.joined(s.address)
+    claimId(s, msg.id)
+  }
+
+  function claimId(s: Session, id: string): void {
+    const claim = registry.claim(id, s, '')
     if (!(claim instanceof Promise)) return answerJoin(s, id, claim)
     s.joining = id
     const landed = (result: Claim): void => {
-      if (s.joining !== id || s.closing) {
-        // Left or closed while the claim was in flight.
+      if (s.joining !== id) {
+        // Left or closed while the claim was in flight (cancelJoin settled the address's count).
         if (result.ok) registry.release(id, s)
         return
       }
@@ -126,13 +166,23 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     claim.then(landed, () => landed({ ok: false, code: 'REGISTRY_UNAVAILABLE', message: `cannot claim ${id}: the shared registry failed; retry later` }))
   }
 
-  /** Step 4. */
   function answerJoin(s: Session, id: string, claim: Claim): void {
-    if (!claim.ok) return sendError(s, claim.code, claim.message)
+    if (!claim.ok) {
+      admission?.left(s.address)
+      return refuseJoin(s, claim.code, claim.message)
+    }
     s.id = id
     metrics.joinsTotal++
     app.log.debug({ id, peers: registry.localSize }, 'peer joined')
-    batch.send(s.socket, JSON.stringify(joinedReply(id, claim.view, opts.successorCount)))
+    batch.send(s.socket, JSON.stringify(joinedReply(id, claim.view, opts.successorCount, ice.issue(s, id))))
+  }
+
+  /** A leave or close while a claim is in flight cancels the join (the claim is released when it lands). False: none was. */
+  function cancelJoin(s: Session): boolean {
+    if (s.joining === null) return false
+    s.joining = null
+    admission?.left(s.address)
+    return true
   }
 
   function onSignal(s: Session, msg: unknown): void {
@@ -169,21 +219,20 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
   }
 
   function deregister(s: Session): void {
+    cancelJoin(s)
     const id = s.id
     if (id === null) return
     s.id = null
+    admission?.left(s.address)
     if (registry.release(id, s)) app.log.debug({ id, peers: registry.localSize }, 'peer left')
   }
 
   function onLeave(s: Session, msg: unknown): void {
     if (!validateLeave(msg)) return fail(s, validateLeave)
-    // A leave while the claim is in flight cancels the join (the claim is released when it lands).
-    if (s.joining !== null) {
-      s.joining = null
-      return
-    }
+    if (cancelJoin(s)) return challenge(s)
     if (s.id === null) return sendError(s, 'NOT_JOINED', 'not joined, nothing to leave')
     deregister(s)
+    challenge(s)
   }
 
   function onReport(s: Session, msg: unknown): void {
@@ -274,13 +323,15 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
 
   function onConnection(socket: WebSocket, request: FastifyRequest): void {
     releaseUpgradeRequest(socket, request, onSocketError)
-    const s = new Session(socket, rate ? rate.burst : 0)
+    const s = new Session(socket, rate ? rate.burst : 0, Admission.keyOf(request.ip))
+    s.host = hostOf(request.headers.host)
     ;(socket as SessionSocket)[kSession] = s
     sessions.add(s)
     metrics.connectionsTotal++
     socket.on('message', onSocketMessage)
     socket.on('pong', onSocketPong)
     socket.on('close', onSocketClose)
+    challenge(s)
   }
 
   function guardUpgrade(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
@@ -321,6 +372,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
     if (heartbeat) clearInterval(heartbeat)
     if (ringCheck) clearInterval(ringCheck)
     heartbeat = ringCheck = null
+    ice.close()
   }
 
   /** Close every client with 1001, wait (bounded) for them to go, then stop the ws server. */
@@ -375,12 +427,13 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
       }, opts.ringCheckMs)
       ringCheck.unref()
     }
+    ice.startRenewals(sessions, (s, text) => {
+      if (s.socket.readyState === OPEN) batch.send(s.socket, text)
+    })
     await registry.start()
   })
   app.addHook('onClose', async () => {
     stopTimers()
     await registry.close()
   })
-
-  return app
 }

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws'
 import type { RateLimitOptions } from './options'
 
-/** Per-socket state: the joined id (if any), the token bucket and the heartbeat flag. Kept small: one per peer. */
+/** Per-socket state: the joined id (if any), its challenge, the token bucket and the heartbeat flag. Kept small: one per peer. */
 export class Session {
   /** Joined id, or null before join / after leave. */
   id: string | null = null
@@ -13,12 +13,20 @@ export class Session {
   alive = true
   /** Consecutive rate-limited messages. */
   strikes = 0
+  /** The open challenge a join must sign; null once a join used it (a leave or refused join opens a new one). */
+  nonce: string | null = null
+  /** The host name the client reached us by (its Host header), if plain: where our STUN responder is advertised. */
+  host: string | null = null
+  /** When this peer was last handed ICE servers (TURN credentials are renewed at half their life). */
+  iceIssuedAt = 0
   private tokens: number
   private last = Date.now()
 
   constructor(
     readonly socket: WebSocket,
     burst: number,
+    /** The client's address as admission counts it (Admission.keyOf). */
+    readonly address: string,
   ) {
     this.tokens = burst
   }

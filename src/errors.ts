@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'MESSAGE_TOO_BIG'
   | 'SOCKET_RESET'
   | 'BAD_MESSAGE'
+  | 'BAD_IDENTITY'
+  | 'AUTH_FAILED'
+  | 'NONCE_REUSED'
 
 export class ExplorerError extends Error {
   constructor(

@@ -12,7 +12,9 @@ import WebSocket from 'ws'
 import { createSignalServer } from '../../signal-server/server'
 import { registerDashboard } from '../../signal-server/dashboard'
 import { launchChromium } from './browser'
-import { convergedReports, expectedFingerLinks, fixtureIds, RING, type Report } from './ring-fixture'
+import { signAs, toBase64url } from '../../src/identity'
+import { joinProofText } from '../../src/protocol/signal-server'
+import { convergedReports, expectedFingerLinks, fixtureIdentities, fixtureIds, RING, type Report } from './ring-fixture'
 
 const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'images', 'dashboard.png')
 
@@ -21,15 +23,19 @@ let base: string
 let browser: Browser
 const clients = new Map<string, WebSocket>()
 
-/** Opens a socket and joins as `id`; resolves once the server said `joined`. */
+/** Opens a socket and joins as `id` (proving its fixture identity's key); resolves once the server said `joined`. */
 async function joinPeer(id: string): Promise<WebSocket> {
+  const identity = fixtureIdentities.get(id)!
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`)
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject)
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'join', id })))
     ws.on('message', (raw) => {
-      const msg = JSON.parse(raw.toString()) as { type: string; code?: string }
-      if (msg.type === 'joined') resolve()
+      const msg = JSON.parse(raw.toString()) as { type: string; code?: string; nonce?: string }
+      if (msg.type === 'challenge') {
+        void signAs(identity, new TextEncoder().encode(joinProofText(msg.nonce!, id))).then((sig) =>
+          ws.send(JSON.stringify({ type: 'join', id, key: toBase64url(identity.publicKey), sig: toBase64url(sig) })),
+        )
+      } else if (msg.type === 'joined') resolve()
       else if (msg.type === 'error') reject(new Error(`join ${id}: ${msg.code}`))
     })
   })
@@ -74,7 +80,7 @@ async function waitForCounts(page: Page, expected: Record<string, number>): Prom
 }
 
 beforeAll(async () => {
-  app = createSignalServer({ dashboard: registerDashboard, heartbeatIntervalMs: 0 })
+  app = createSignalServer({ dashboard: registerDashboard, heartbeatIntervalMs: 0, admission: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
   browser = await launchChromium()

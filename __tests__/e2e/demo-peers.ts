@@ -32,6 +32,7 @@ export const nodeReply = (node: string, text: string): string => `${node} got: $
 
 /** A Node peer that joins like the `npm start` demo peers and answers every message it gets. */
 export async function startNodePeer(signalUrl: string): Promise<NodePeer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wrtc: unknown = require('@roamhq/wrtc')
   const explorer = createExplorer({ signalUrl, wrtc: wrtc as never })
   const peer: NodePeer = { kind: 'node', id: explorer.id, explorer, inbox: new Map(), dialled: [] }

@@ -71,7 +71,7 @@ async function ringErrors(): Promise<string[]> {
     if (predecessor !== w.predecessor) errors.push(`${who} ${id}: predecessor ${predecessor} ≠ ${w.predecessor}`)
   }
   for (const n of nodes) {
-    const s = n.explorer.ring.snapshot()
+    const s = n.explorer.snapshot()
     check('node', n.id, s.successors[0], s.predecessor)
   }
   for (const p of pages) {
@@ -221,7 +221,7 @@ describe('demo chat page (GET /demo)', () => {
             await chat(from, to, `hello ${to.id}, this is ${from.id}`)
           } catch (error) {
             const dump = async (p: Peer) => (p.kind === 'browser' ? `\n${label(p)} panes:\n${(await p.page.locator('#chats').innerText()).slice(0, 3000)}` : '')
-            throw new Error(`chat ${label(from)} → ${label(to)}: ${(error as Error).message}${await dump(from)}${await dump(to)}`)
+            throw new Error(`chat ${label(from)} → ${label(to)}: ${(error as Error).message}${await dump(from)}${await dump(to)}`, { cause: error })
           }
         }
       }),

@@ -1,4 +1,6 @@
 /** A converged Chord ring computed from first principles, to feed the dashboard plausible reports. */
+import type { Identity } from '../../src/identity'
+import { seededIdentity } from '../../src/testnet/identities'
 
 export const RING = 2 ** 48
 
@@ -9,7 +11,10 @@ export interface Report {
   fingers: Array<{ row: number; id: string }>
 }
 
-/** Deterministic, well-spread 12-hex ids (mulberry32). */
+/** The identities behind fixture ids, by id (a join must prove the key). */
+export const fixtureIdentities = new Map<string, Identity>()
+
+/** Deterministic ids (identities from mulberry32-seeded keys): the same picture every run. */
 export function fixtureIds(n: number, seed = 7): string[] {
   let s = seed >>> 0
   const next = (): number => {
@@ -19,9 +24,13 @@ export function fixtureIds(n: number, seed = 7): string[] {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
   }
-  const ids = new Set<string>()
-  while (ids.size < n) ids.add((Math.floor(next() * 2 ** 24) * 2 ** 24 + Math.floor(next() * 2 ** 24)).toString(16).padStart(12, '0'))
-  return [...ids]
+  const ids: string[] = []
+  while (ids.length < n) {
+    const identity = seededIdentity(next)
+    fixtureIdentities.set(identity.id, identity)
+    if (!ids.includes(identity.id)) ids.push(identity.id)
+  }
+  return ids
 }
 
 /** successor(key): the first peer clockwise at or after key. */

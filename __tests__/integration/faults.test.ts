@@ -4,7 +4,7 @@ import { echoOnce, sweepUntilClean } from '../../bench/faults/dials'
 import { FAULT_TIMING, crashAndRepair, echo, inProcessVictims, startFaultRing, until, type FaultRing } from '../../bench/faults/repair'
 import { describeRing, localState, ringProblems } from '../../bench/faults/ring-state'
 import { MESSAGES, MESSAGE_BYTES, startTransferRing, transferThroughCrash, type TransferRing } from '../../bench/faults/transfer'
-import { startServer, type Server } from '../explorer/helpers'
+import { ringOf, startServer, type Server } from '../explorer/helpers'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wrtc = require('@roamhq/wrtc') as WrtcImpl
@@ -70,7 +70,7 @@ describe('16 peers over real WebRTC: 4 crash, the signalling server restarts, 4 
     expect(figures.channelsToVictims).toBeGreaterThan(4)
     // ...and every one of those links was found dead and closed in the end (crashAndRepair waits for it).
     const victims = new Set(figures.victims.map((id) => parseInt(id, 16)))
-    expect(ring.explorers.flatMap((e) => e.ring.channels.remotes().filter((id) => victims.has(id)))).toEqual([])
+    expect(ring.explorers.flatMap((e) => ringOf(e).channels.remotes().filter((id) => victims.has(id)))).toEqual([])
     print('crash 4 of 16', {
       formedMs: round(ring.formedMs), channelsToVictims: figures.channelsToVictims, ringRepairedMs: round(figures.ringMs),
       allDialsMs: round(figures.dialsMs), deadChannelsClosedMs: round(figures.channelsClosedMs), sweeps: figures.sweeps,

@@ -4,7 +4,7 @@ import { createExplorer, isExplorerError, type Explorer, type ExplorerSocket } f
 import { formatId } from '../../src/ids'
 import { seededRandom } from '../../src/testnet'
 import type { WrtcImpl } from '../../src/transport/webrtc'
-import { metric, ringCorrect, ringStable, startServer, waitFor, type Server } from '../explorer/helpers'
+import { metric, ringCorrect, ringOf, ringStable, startServer, waitFor, type Server } from '../explorer/helpers'
 import { RedisServer } from '../helpers/redis-server'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -40,7 +40,7 @@ const others = (explorers: Explorer[], self: Explorer, n: number): Explorer[] =>
 
 /** A finger of `explorer` that is neither its successor nor its predecessor: closing it leaves the ring alone. */
 function spareFinger(explorer: Explorer): { row: number; peer: number } {
-  const ring = explorer.ring
+  const ring = ringOf(explorer)
   for (const row of ring.fingerTable.rows().reverse()) {
     const peer = ring.fingerTable.get(row)!
     if (peer !== ring.successor && peer !== ring.predecessor) return { row, peer }
@@ -52,12 +52,12 @@ function spareFinger(explorer: Explorer): { row: number; peer: number } {
 async function reopenFinger(explorer: Explorer): Promise<void> {
   const { row, peer } = spareFinger(explorer)
   const up = firstValueFrom(explorer.peers$.pipe(filter((e) => e.type === 'up' && e.id === formatId(peer))))
-  explorer.ring.channels.close(peer)
-  expect(explorer.ring.channels.has(peer)).toBe(false)
+  ringOf(explorer).channels.close(peer)
+  expect(ringOf(explorer).channels.has(peer)).toBe(false)
   const update = await firstValueFrom(explorer.updateFinger(row))
   expect(update).toMatchObject({ row, id: formatId(peer) })
   await up
-  expect(explorer.ring.channels.has(peer)).toBe(true)
+  expect(ringOf(explorer).channels.has(peer)).toBe(true)
 }
 
 /** The signalling side: one server, or instances of one cluster (peer i joins at instance i mod n). */
@@ -117,7 +117,7 @@ describe.each([
     // Spread over instances, the joins' handshakes crossed them through Redis.
     if (server.urls.length > 1) expect(await total(server.https, 'signal_relays_received_total')).toBeGreaterThan(0)
     // One WebRTC channel per peer pair at most, shared by all routed traffic.
-    for (const e of explorers) expect(e.ring.channels.size).toBeLessThan(PEERS)
+    for (const e of explorers) expect(ringOf(e).channels.size).toBeLessThan(PEERS)
   }, 120_000)
 
   it('each peer dials 3 random others and gets its messages echoed', async () => {

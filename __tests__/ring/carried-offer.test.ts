@@ -1,10 +1,10 @@
 import { firstValueFrom } from 'rxjs'
 import { fingerStart } from '../../src/ids'
-import { RingMessage, RingOp, decodeRingMessage } from '../../src/ring/messages'
+import { RingOp } from '../../src/ring/messages'
 import type { RingNode } from '../../src/ring/node'
 import { createTestnet } from '../../src/testnet'
-import { Frame, FrameFlag, FrameType, decodeFrame } from '../../src/wire/frame'
-import { readRoute, readSourceRoute } from '../../src/wire/route-record'
+import { FrameType, decodeFrame } from '../../src/wire/frame'
+import { ringMessageOf } from './helpers'
 
 /**
  * A finger lookup carries the transport's offer; the owner answers inside its
@@ -124,10 +124,3 @@ describe('a finger lookup carries the channel offer', () => {
     expect(a.channels.has(b.id)).toBe(true)
   }
 })
-
-/** The ring message of a Ring frame, after the route record that source-routed or traced frames carry first. */
-function ringMessageOf(frame: Frame): RingMessage {
-  const payload =
-    frame.flags & FrameFlag.Routed ? readSourceRoute(frame.payload).rest : frame.flags & FrameFlag.Traced ? readRoute(frame.payload).rest : frame.payload
-  return decodeRingMessage(payload)
-}

@@ -5,7 +5,9 @@ import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
 import { seededRandom } from '../../src/testnet'
 import { MemoryNetwork } from '../../src/transport/memory'
 import type { Channel, SignalPort } from '../../src/transport/types'
-import { DEFAULT_TTL, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../../src/wire/frame'
+import { DEFAULT_TTL, Frame, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../../src/wire/frame'
+import { readRoute, readSourceRoute } from '../../src/wire/route-record'
+import type { RingOptions } from '../../src/ring/options'
 
 export const TIMING = { stabilizeMs: 1000, fixFingersMs: 1000, rpcTimeoutMs: 4000, connectTimeoutMs: 15_000 }
 
@@ -14,7 +16,7 @@ export function world(seed = 1) {
   const scheduler = new VirtualScheduler()
   const random = seededRandom(seed)
   const network = new MemoryNetwork({ scheduler, latencyMs: 1, random })
-  const node = (id: number, over: Partial<typeof TIMING> = {}) =>
+  const node = (id: number, over: Partial<Omit<RingOptions, 'id' | 'transport'>> = {}) =>
     new RingNode({ id, transport: network.transport(id), scheduler, random, ...TIMING, ...over })
   return { scheduler, network, random, node }
 }
@@ -97,4 +99,11 @@ export class ScriptedPeer {
       encodeFrame({ type: FrameType.Ring, ttl: DEFAULT_TTL, flags: FrameFlag.Exact, source: this.id, dest: this.channel.remoteId, conn, seq: 0, payload: encodeRingMessage(message) }),
     )
   }
+}
+
+/** The ring message of a Ring frame, after the route record that source-routed or traced frames carry first. */
+export function ringMessageOf(frame: Frame): RingMessage {
+  const payload =
+    frame.flags & FrameFlag.Routed ? readSourceRoute(frame.payload).rest : frame.flags & FrameFlag.Traced ? readRoute(frame.payload).rest : frame.payload
+  return decodeRingMessage(payload)
 }

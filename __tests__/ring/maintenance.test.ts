@@ -1,28 +1,38 @@
 import { firstValueFrom, of } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
+import type { Diagnostic } from '../../src/diagnostics'
 import { ExplorerError, isExplorerError } from '../../src/errors'
+import { formatId } from '../../src/ids'
 import { withTimeout } from '../../src/operators'
+import { ringInternals } from '../../src/ring/internals'
 import { RingMessage, RingOp } from '../../src/ring/messages'
 import { RpcTable } from '../../src/ring/rpc'
 import { createTestnet } from '../../src/testnet'
 import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
 import type { Channel } from '../../src/transport/types'
-import { ScriptedPeer, TIMING, bootstrapChannel, rendezvous, tapRing, world } from './helpers'
+import type { RingNode } from '../../src/ring/node'
+import { DEFAULT_TTL, FrameType, decodeFrame } from '../../src/wire/frame'
+import { ScriptedPeer, TIMING, bootstrapChannel, rendezvous, ringMessageOf, tapRing, world } from './helpers'
 
 /** Ids far apart on the ring. */
 const A = 0x100000000000
 const B = 0x900000000000
 const F = 0x500000000000
 
+/** Differences between consecutive times. */
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i])
+
 const marbles = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 
 describe('withTimeout (marbles)', () => {
   const timeoutError = new ExplorerError('LOOKUP_TIMEOUT', 'no answer')
 
+  // Every test runs the operator on the scheduler that runs its marbles: a timer on any other would never fire.
   it('passes values and completion through when the first value is in time; no timer left behind', () => {
-    marbles().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const s = marbles()
+    s.run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-b-----c|')
-      expectObservable(source.pipe(withTimeout(3, marbles(), () => timeoutError))).toBe('-a-b-----c|')
+      expectObservable(source.pipe(withTimeout(3, s, () => timeoutError))).toBe('-a-b-----c|')
       expectSubscriptions(source.subscriptions).toBe('^---------!')
     })
   })
@@ -211,7 +221,7 @@ describe('RingNode timers in virtual time', () => {
     expect(b.predecessor).toBe(a.id)
     expect(notifies()).toBe(0)
     // Once B has forgotten A, the next round's answer says so and A notifies again: B takes A back.
-    b.predecessor = null
+    ringInternals(b).state.predecessor = null
     scheduler.advanceBy(TIMING.stabilizeMs)
     expect(notifies()).toBe(1)
     expect(b.predecessor).toBe(a.id)
@@ -219,52 +229,58 @@ describe('RingNode timers in virtual time', () => {
     b.close()
   })
 
-  it('fix-fingers backs off while nothing changes (up to 8 × fixFingersMs), and refreshes every tick again after a change', () => {
+  it('fix-fingers confirms a settled finger ever less often (a row every 8 ticks at most), and at every tick again once the successor list changes', () => {
+    // Successor lists of one peer: A's rows 47–45 start past its successor B and belong to C, so each refresh of
+    // one of them is a GetState from A to C, on the channel C joined by (rows 44–43 are answered from the list).
+    const [B1, C1, D1] = [0x200000000000, 0x900000000000, 0x180000000000]
     const w = world()
-    const a = w.node(A)
-    const b = w.node(B)
-    const refreshes: number[] = []
-    const original = a.updateFinger$.bind(a)
-    jest.spyOn(a, 'updateFinger$').mockImplementation((row) => (refreshes.push(w.scheduler.now()), original(row)))
-    const gapsSince = (t: number) => {
-      const times = refreshes.filter((r) => r >= t)
-      return times.slice(1).map((r, i) => r - times[i])
-    }
+    const [a, b, c, d] = [A, B1, C1, D1].map((id) => w.node(id, { successors: 1 }))
+    const sentToC: { time: number; message: RingMessage }[] = []
+    const confirmations = (from: number) => sentToC.filter(({ time, message }) => time >= from && message.op === RingOp.GetState).map(({ time }) => time)
     a.create()
-    w.scheduler.advanceBy(100 * TIMING.fixFingersMs)
-    // Alone, nothing ever changes: the gaps double pass after pass up to 8 ticks, never more.
-    // (The first pass runs at every tick: a node starts as if its last pass had changed something.)
-    const alone = gapsSince(0)
-    expect(alone.every((g, i) => i === 0 || g >= alone[i - 1])).toBe(true)
-    expect(new Set(alone)).toEqual(new Set([1, 2, 4, 8].map((k) => k * TIMING.fixFingersMs)))
-    expect(alone.slice(-4)).toEqual(new Array(4).fill(8 * TIMING.fixFingersMs))
+    bootstrapChannel(w.network, B1, a).subscribe((ch) => b.join$(ch).subscribe())
+    w.scheduler.advanceBy(10 * TIMING.stabilizeMs)
+    bootstrapChannel(w.network, C1, a, (ch) => tapRing(ch, () => w.scheduler.now(), sentToC)).subscribe((ch) => c.join$(ch).subscribe())
+    w.scheduler.advanceBy(300 * TIMING.fixFingersMs)
+    expect([a.successor, a.predecessor, a.fingerTable.get(47), a.fingerTable.get(45), a.fingerTable.get(44)]).toEqual([B1, C1, C1, C1, B1])
 
-    // B joins: A's rows now point at B, so the next pass changed something: back to every tick.
-    const joinedAt = w.scheduler.now()
-    bootstrapChannel(w.network, B, a).subscribe((ch) => b.join$(ch).subscribe())
-    w.scheduler.advanceBy(100 * TIMING.fixFingersMs)
-    expect(a.fingerTable.rows().map((row) => a.fingerTable.get(row))).toEqual([B, B])
-    const after = gapsSince(joinedAt)
-    expect(after).toContain(TIMING.fixFingersMs)
-    expect(Math.max(...after)).toBe(8 * TIMING.fixFingersMs)
-    expect(after.slice(-4)).toEqual(new Array(4).fill(8 * TIMING.fixFingersMs))
-    a.close()
-    b.close()
+    // Settled: passes of 5 rows, a row every 8th tick: rows 47, 46, 45 are 8 ticks apart, then 24 ticks to the next pass.
+    const settledFrom = w.scheduler.now()
+    w.scheduler.advanceBy(200 * TIMING.fixFingersMs)
+    const settled = gaps(confirmations(settledFrom))
+    expect(settled.length).toBeGreaterThan(10)
+    expect(new Set(settled)).toEqual(new Set([8, 24].map((k) => k * TIMING.fixFingersMs)))
+
+    // D joins between A and B: A's successor list changes, and its next refreshes come at every tick.
+    bootstrapChannel(w.network, D1, a).subscribe((ch) => d.join$(ch).subscribe())
+    w.scheduler.runUntil(() => a.successor === D1, w.scheduler.now() + 60_000)
+    const changedAt = w.scheduler.now()
+    w.scheduler.advanceBy(8 * TIMING.fixFingersMs)
+    expect(gaps(confirmations(changedAt))).toContain(TIMING.fixFingersMs)
+    for (const n of [a, b, c, d]) n.close()
   })
 
   it('ring-position checks back off while they confirm our position (8 → 64 rounds), and come back every 8 rounds after a change', () => {
-    // Six peers: fix-fingers answers every row from the successor list, so the only lookups through a neighbour are these checks.
-    const net = createTestnet(6, { seed: 5, ...TIMING })
+    // Six peers: fix-fingers answers every row from the successor list, so the only lookups a peer starts are these checks.
+    let watched: RingNode | null = null
+    const checks: number[] = []
+    const net = createTestnet(6, {
+      seed: 5,
+      ...TIMING,
+      frameTap: (from, _to, bytes) => {
+        if (from !== watched?.id) return
+        const frame = decodeFrame(bytes)
+        // Its own lookups of its own id or the key after it, on their first hop (one it forwards has spent more TTL).
+        const ownKey = frame.dest === watched.id || frame.dest === watched.id + 1
+        if (frame.type === FrameType.Ring && frame.source === from && frame.ttl === DEFAULT_TTL - 1 && ownKey && ringMessageOf(frame).op === RingOp.FindSuccessor) {
+          checks.push(net.scheduler.now())
+        }
+      },
+    })
     expect(net.converge()).toBeGreaterThanOrEqual(0)
     const nodes = [...net.nodes.values()]
-    const watched = nodes[0]
-    const checks: number[] = []
-    const lookup = watched.lookup$.bind(watched)
-    jest.spyOn(watched, 'lookup$').mockImplementation((key, through) => {
-      if (through !== undefined) checks.push(net.scheduler.now())
-      return lookup(key, through)
-    })
-    const roundsBetween = (times: number[]) => times.slice(1).map((t, i) => Math.round((t - times[i]) / TIMING.stabilizeMs))
+    watched = nodes[0]
+    const roundsBetween = (times: number[]) => gaps(times).map((gap) => Math.round(gap / TIMING.stabilizeMs))
     net.scheduler.advanceBy(300 * TIMING.stabilizeMs)
     const settled = roundsBetween(checks)
     expect(settled.every((gap, i) => i === 0 || gap >= settled[i - 1])).toBe(true)
@@ -352,18 +368,26 @@ describe('check-predecessor', () => {
     r.close()
   })
 
-  it('a successor that stops answering GetState: the stabilize RPC times out after rpcTimeoutMs, the successor and its channel are dropped', () => {
+  it('a successor that stops answering GetState: the stabilize RPC times out after rpcTimeoutMs, the successor and its channel are dropped, and diagnostics$ says why', () => {
     const { scheduler, r, f } = predecessorSetUp()
+    const diagnostics: Diagnostic[] = []
+    r.diagnostics$.subscribe((d) => diagnostics.push(d))
     scheduler.advanceBy(3 * TIMING.stabilizeMs)
     expect(r.successor).toBe(F)
     const mutedAt = scheduler.now()
     f.answerGetState = null
     scheduler.advanceTo(mutedAt + TIMING.rpcTimeoutMs)
     expect(r.successors).toEqual([F]) // the first unanswered GetState left after mutedAt
+    expect(diagnostics).toEqual([])
     scheduler.advanceTo(mutedAt + TIMING.rpcTimeoutMs + TIMING.stabilizeMs)
     expect(r.successors).toEqual([])
     expect(r.channels.has(F)).toBe(false)
     expect(r.predecessor).toBeNull()
+    expect(diagnostics).toEqual([
+      { code: 'SUCCESSOR_DROPPED', cause: 'LOOKUP_TIMEOUT', peer: formatId(F), at: expect.any(Number), message: expect.stringMatching(/stabilize with .* got no answer within 4000 ms/) },
+    ])
+    expect(diagnostics[0].at - mutedAt).toBeGreaterThan(TIMING.rpcTimeoutMs)
+    expect(diagnostics[0].at - mutedAt).toBeLessThanOrEqual(TIMING.rpcTimeoutMs + TIMING.stabilizeMs)
     r.close()
   })
 

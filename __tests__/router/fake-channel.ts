@@ -1,4 +1,4 @@
-import { Observable, Subject, of } from 'rxjs'
+import { BehaviorSubject, Observable, Subject, of } from 'rxjs'
 import type { Channel } from '../../src/transport/types'
 import { Frame, decodeFrame } from '../../src/wire/frame'
 
@@ -12,6 +12,9 @@ export class FakeChannel implements Channel {
   readonly sent: Uint8Array[] = []
   readonly frames$: Observable<Uint8Array> = this.inbound.asObservable()
   readonly bufferedAmount = 0
+  /** The link's health, set by hand (Channel.health$). */
+  readonly health = new BehaviorSubject(true)
+  readonly health$: Observable<boolean> = this.health.asObservable()
   isOpen = true
   peer: FakeChannel | null = null
   constructor(readonly remoteId: number) {}
@@ -28,6 +31,7 @@ export class FakeChannel implements Channel {
     if (!this.isOpen) return
     this.isOpen = false
     this.inbound.complete()
+    this.health.complete()
   }
   /** Frames sent on this channel, decoded. */
   frames(): Frame[] {

@@ -1,7 +1,7 @@
+/** Runs the sig-server CLI from source (tsx) as a child process, for the CLI tests. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 
-/** Runs `sig-server` (the CLI, through tsx) as a child process. */
 const ROOT = path.resolve(__dirname, '../..')
 const CLI = path.join(ROOT, 'signal-server/cli.ts')
 
@@ -40,4 +40,3 @@ export function started(r: Run): Promise<string> {
     check()
   })
 }
-

@@ -1,6 +1,8 @@
-import { Client, eventually } from './helpers'
+import { Client, eventually, freshId } from './helpers'
 import { run, started, type Run } from './cli-run'
 import { RedisServer } from '../helpers/redis-server'
+
+const [A, B] = [freshId(), freshId()]
 
 describe('sig-server CLI', () => {
   const runs: Run[] = []
@@ -16,10 +18,10 @@ describe('sig-server CLI', () => {
     const http = url.replace(/^ws/, 'http').replace(/\/ws$/, '')
     const a = await Client.open(url)
     const b = await Client.open(url)
-    await a.join('aaaaaaaaaaaa')
-    await b.join('bbbbbbbbbbbb')
-    a.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: 'via cli' })
-    expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'via cli' })
+    await a.join(A)
+    await b.join(B)
+    a.send({ type: 'signal', to: B, data: 'via cli' })
+    expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'via cli' })
     expect(await (await fetch(`${http}/health`)).json()).toEqual({ status: 'ok', peers: 2 })
     r.child.kill(signal)
     expect((await a.closed).code).toBe(1001)
@@ -33,7 +35,7 @@ describe('sig-server CLI', () => {
     const url = await started(r)
     expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/)
     const a = await Client.open(url)
-    await a.join('aaaaaaaaaaaa')
+    await a.join(A)
     r.child.kill('SIGTERM')
     expect((await a.closed).code).toBe(1001)
     expect((await r.exited).code).toBe(0)
@@ -62,10 +64,10 @@ describe('sig-server CLI', () => {
       const [url1, url2] = await Promise.all([started(one), started(two)])
       const a = await Client.open(url1)
       const b = await Client.open(url2)
-      await a.join('aaaaaaaaaaaa')
-      expect(await b.join('bbbbbbbbbbbb')).toMatchObject({ successors: ['aaaaaaaaaaaa'], peers: 2 })
-      a.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: 'across' })
-      expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'across' })
+      await a.join(A)
+      expect(await b.join(B)).toMatchObject({ successors: [A], peers: 2 })
+      a.send({ type: 'signal', to: B, data: 'across' })
+      expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'across' })
       const http2 = url2.replace(/^ws/, 'http').replace(/\/ws$/, '')
       await eventually(async () => {
         expect(await (await fetch(`${http2}/health`)).json()).toEqual({ status: 'ok', peers: 2, instancePeers: 1, redis: 'up' })
@@ -75,7 +77,7 @@ describe('sig-server CLI', () => {
       expect((await a.closed).code).toBe(1001)
       expect((await one.exited).code).toBe(0)
       const again = await Client.open(url2)
-      expect(await again.join('aaaaaaaaaaaa')).toMatchObject({ type: 'joined', peers: 2 })
+      expect(await again.join(A)).toMatchObject({ type: 'joined', peers: 2 })
       await Promise.all([again.close(), b.close()])
     } finally {
       await redis.stop()

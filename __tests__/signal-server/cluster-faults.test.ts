@@ -72,9 +72,9 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
 
     // The dead instance's lease still runs: its ids are owned until it ends, whatever its sockets did.
     const probe = await open(urls[1])
-    expect(await probe.request({ type: 'join', id: rawId })).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
+    expect(await probe.tryJoin(rawId)).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
     // Then they are free.
-    await waitFor(async () => (await probe.request({ type: 'join', id: rawId })).type === 'joined', 30_000, `${rawId} to be free`)
+    await waitFor(async () => (await probe.tryJoin(rawId)).type === 'joined', 30_000, `${rawId} to be free`)
     // Every peer of the dead instance registered again through the other two (the registry lists the
     // dead instance's ids until they are reaped, so count the live instances' own peers), and the ring held together.
     const joinedAtLive = async () => {
@@ -101,17 +101,18 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     await holder.join(id)
     const keeper = await open(urlA)
     await keeper.join(kept)
+    // Joined before the usurper's retries below spend this address's join tokens at B.
+    const probe = await open(urlB)
+    await probe.join(freshId())
 
     frozen.child.kill('SIGSTOP')
     const usurper = await open(urlB)
-    await waitFor(async () => (await usurper.request({ type: 'join', id })).type === 'joined', 30_000, `${id} to be taken over`)
+    await waitFor(async () => (await usurper.tryJoin(id)).type === 'joined', 30_000, `${id} to be taken over`)
     frozen.child.kill('SIGCONT')
     // Awake, it finds its lease lapsed and registers its peers again: the one whose id is owned elsewhere now is dropped.
     expect(await holder.next()).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
     expect((await holder.closed).code).toBe(1001)
     // The other was registered again in the same step, and each id reaches exactly its one holder.
-    const probe = await open(urlB)
-    await probe.join(freshId())
     probe.send({ type: 'signal', to: kept, data: 'to the keeper' })
     expect(await keeper.next()).toMatchObject({ type: 'signal', data: 'to the keeper' })
     probe.send({ type: 'signal', to: id, data: 'to the usurper' })
@@ -142,7 +143,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     expect(await a2.next()).toEqual({ type: 'signal', from: ida1, data: 'local' })
     // What needs the registry is refused, with a code.
     expect(await a1.request({ type: 'signal', to: idb, data: 'far' })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
-    expect(await (await open(instances[1].url)).request({ type: 'join', id: freshId() })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
+    expect(await (await open(instances[1].url)).tryJoin(freshId())).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
     expect((await getJson(`${instances[2].http}/ring`)).status).toBe(503)
     // A peer that leaves meanwhile must not come back with the others.
     a2.send({ type: 'leave' })
@@ -157,8 +158,8 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     a1.send({ type: 'signal', to: idb, data: 'far again' })
     expect(await b.next()).toEqual({ type: 'signal', from: ida1, data: 'far again' })
     // Ownership is back too: the id is still unique across instances, and the one that left is free.
-    expect(await (await open(instances[2].url)).request({ type: 'join', id: idb })).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
-    expect(await (await open(instances[1].url)).request({ type: 'join', id: ida2 })).toMatchObject({ type: 'joined' })
+    expect(await (await open(instances[2].url)).tryJoin(idb)).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
+    expect(await (await open(instances[1].url)).tryJoin(ida2)).toMatchObject({ type: 'joined' })
     expect((await getJson(`${instances[0].http}/health`)).body).toMatchObject({ status: 'ok', redis: 'up' })
   })
 
@@ -167,10 +168,10 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     instances = await startCluster(redis().url, 1, {}, { commandTimeoutMs: 200 })
     const c = await open(instances[0].url)
     const id = freshId()
-    expect(await c.request({ type: 'join', id })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
+    expect(await c.tryJoin(id)).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
     expect((await getJson(`${instances[0].http}/health`)).body).toMatchObject({ status: 'degraded', redis: 'down' })
     await redis().restart()
-    await eventually(async () => expect(await c.request({ type: 'join', id })).toMatchObject({ type: 'joined', id }))
+    await eventually(async () => expect(await c.tryJoin(id)).toMatchObject({ type: 'joined', id }))
   })
 
   it('signals waiting on a stalled Redis are bounded: past 64 MiB pending, more are refused at once; the rest arrive', async () => {
@@ -212,7 +213,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     redis().pause()
     const stalled = freshId()
     const joiner = await open(instances[1].url)
-    expect(await joiner.request({ type: 'join', id: stalled })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
+    expect(await joiner.tryJoin(stalled)).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
     expect(await a.request({ type: 'signal', to: idb, data: 'stalled' })).toMatchObject({ type: 'error', code: 'REGISTRY_UNAVAILABLE' })
     a.send({ type: 'signal', to: ida, data: 'to myself' })
     expect(await a.next()).toEqual({ type: 'signal', from: ida, data: 'to myself' })
@@ -220,7 +221,7 @@ describe('cluster faults (real redis-server, instances on loopback)', () => {
     redis().resume()
     // The timed-out claim may still have run when Redis woke: it must not hold the id for ever.
     const other = await open(instances[0].url)
-    await eventually(async () => expect(await other.request({ type: 'join', id: stalled })).toMatchObject({ type: 'joined' }))
+    await eventually(async () => expect(await other.tryJoin(stalled)).toMatchObject({ type: 'joined' }))
     a.send({ type: 'signal', to: idb, data: 'resumed' })
     expect(await nextMatching(b, (m) => m.data === 'resumed')).toEqual({ type: 'signal', from: ida, data: 'resumed' })
   })

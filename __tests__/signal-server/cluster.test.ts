@@ -1,4 +1,4 @@
-import { Client, eventually, freshId, start, type Msg, type Started } from './helpers'
+import { Client, eventually, freshId, freshIdentity, freshIds, start, type Msg, type Started } from './helpers'
 import { getJson, redisForSuite, metric, startCluster } from './cluster-helpers'
 
 /** Three instances on loopback sharing one real redis-server (Debian's, started here on a free port). */
@@ -21,7 +21,9 @@ describe('signal server cluster over Redis', () => {
   })
 
   it('peers spread over three instances: a joiner sees the whole ring, and signals cross instances', async () => {
-    const ids = Array.from({ length: 9 }, (_, i) => `${(i + 1).toString(16)}00000000000`)
+    // Ids in ring order; the last one joins last, after all the others.
+    const drawn = freshIds(10)
+    const ids = drawn.slice(0, 9)
     const peers: Array<{ id: string; client: Client }> = []
     for (const [i, id] of ids.entries()) {
       const client = await open(instances[i % 3])
@@ -29,8 +31,8 @@ describe('signal server cluster over Redis', () => {
       peers.push({ id, client })
     }
     // The last joiner's reply lists peers from every instance, as one registry would.
-    const last = await (await open(instances[0])).join('a00000000000')
-    expect(last).toMatchObject({ successors: ids.slice(0, 8), predecessor: '900000000000', peers: 10 })
+    const last = await (await open(instances[0])).join(drawn[9])
+    expect(last).toMatchObject({ successors: ids.slice(0, 8), predecessor: ids[8], peers: 10 })
 
     // Every peer signals every other: all arrive, in order per sender, stamped with the sender's id.
     for (const from of peers) for (const to of peers) if (to !== from) from.client.send({ type: 'signal', to: to.id, data: { from: from.id, n: 1 } })
@@ -62,14 +64,14 @@ describe('signal server cluster over Redis', () => {
     const holder = await open(instances[0])
     await holder.join(id)
     for (const other of instances) {
-      expect(await (await open(other)).request({ type: 'join', id })).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
+      expect(await (await open(other)).tryJoin(id)).toMatchObject({ type: 'error', code: 'ID_TAKEN' })
     }
     holder.send({ type: 'leave' })
     const next = await open(instances[2])
-    await eventually(async () => expect(await next.request({ type: 'join', id })).toMatchObject({ type: 'joined', id }))
+    await eventually(async () => expect(await next.tryJoin(id)).toMatchObject({ type: 'joined', id }))
     // A closed socket frees its id too.
     await next.close()
-    await eventually(async () => expect(await (await open(instances[1])).request({ type: 'join', id })).toMatchObject({ type: 'joined', id }))
+    await eventually(async () => expect(await (await open(instances[1])).tryJoin(id)).toMatchObject({ type: 'joined', id }))
   })
 
   it('answers UNKNOWN_PEER for an id no instance holds, and keeps serving', async () => {
@@ -87,9 +89,9 @@ describe('signal server cluster over Redis', () => {
   it('a join and a leave in flight: the leave wins, and the id is free again', async () => {
     const a = await open(instances[0])
     const id = freshId()
-    a.send({ type: 'join', id })
+    a.send(await a.joinMessage(id))
     a.send({ type: 'leave' })
-    await eventually(async () => expect(await (await open(instances[1])).request({ type: 'join', id })).toMatchObject({ type: 'joined', id }))
+    await eventually(async () => expect(await (await open(instances[1])).tryJoin(id)).toMatchObject({ type: 'joined', id }))
     expect(a.pending).toBe(0)
   })
 
@@ -118,7 +120,7 @@ describe('signal server cluster over Redis', () => {
   it('keeps hinting, from its periodic view of the whole ring, while the report still skips a closer peer', async () => {
     const swept = await startCluster(redis().url, 2, { rateLimit: false, ringCheckMs: 100 })
     instances.push(...swept)
-    const [low, mid, high] = ['110000000000', '220000000000', '330000000000']
+    const [low, mid, high] = freshIds(3)
     const a = await open(swept[0])
     await a.join(low)
     const b = await open(swept[1])
@@ -132,7 +134,7 @@ describe('signal server cluster over Redis', () => {
   })
 
   it('hints a closer successor that joined at another instance', async () => {
-    const [low, mid, high] = ['100000000000', '200000000000', '300000000000']
+    const [low, mid, high] = freshIds(3)
     const a = await open(instances[0])
     await a.join(low)
     const c = await open(instances[2])
@@ -147,6 +149,36 @@ describe('signal server cluster over Redis', () => {
       expect(await a.next()).toEqual({ type: 'hint', successor: mid })
     }, 50)
   })
+
+  it('claims an id in Redis only once the proof and the admission checks passed', async () => {
+    const limited = await startCluster(redis().url, 2, { rateLimit: false, admission: { maxPeersPerAddress: 2, joinBurst: 1000 } })
+    instances.push(...limited)
+    // Someone with the victim's public key but not its private key: a join signed for another nonce (a replay).
+    const victim = freshIdentity()
+    const attacker = await Client.open(limited[0].url)
+    clients.push(attacker)
+    expect(await attacker.refreshing(await attacker.joinMessage(victim, 'bm90IHRoaXMgY29ubmVjdGlvbidzIG5vbmNl'))).toMatchObject({ type: 'error', code: 'BAD_PROOF' })
+    // This address holds 2 ids at the first instance; a third is refused there.
+    for (const id of freshIds(2)) await (await open(limited[0])).join(id)
+    const third = freshId()
+    expect(await (await open(limited[0])).tryJoin(third)).toMatchObject({ type: 'error', code: 'TOO_MANY_PEERS' })
+    // Neither refused id was claimed: both join at once at the other instance.
+    expect(await (await open(limited[1])).tryJoin(victim)).toMatchObject({ type: 'joined', id: victim.id })
+    expect(await (await open(limited[1])).tryJoin(third)).toMatchObject({ type: 'joined', id: third })
+  })
+
+  it('joins from one address in flight together count against its cap (admission is per instance)', async () => {
+    const limited = await startCluster(redis().url, 2, { rateLimit: false, admission: { maxPeersPerAddress: 2, joinBurst: 1000 } })
+    instances.push(...limited)
+    const joiners = await Promise.all([0, 1, 2].map(() => open(limited[0])))
+    const messages = await Promise.all(joiners.map((c) => c.joinMessage(freshId())))
+    // All three sent before any claim came back from Redis.
+    joiners.forEach((c, i) => c.send(messages[i]))
+    const replies = await Promise.all(joiners.map((c) => c.next()))
+    expect(replies.map((r) => r.type === 'joined' ? 'joined' : r.code).sort()).toEqual(['TOO_MANY_PEERS', 'joined', 'joined'])
+    // The other instance counts its own: the same address joins two more there.
+    for (const id of freshIds(2)) await (await open(limited[1])).join(id)
+  })
 })
 
 /**
@@ -158,11 +190,10 @@ describe('a cluster answers joins as one in-memory registry does', () => {
   const redis = redisForSuite()
 
   it('for 40 joins, reports and leaves spread over three instances', async () => {
-    const memory = [await start({ successorCount: 3, ringCheckMs: 0 })]
-    const cluster = await startCluster(redis().url, 3, { successorCount: 3, ringCheckMs: 0 })
-    let seed = 7
-    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
-    const ids = Array.from({ length: 40 }, () => Math.floor(random() * 2 ** 48).toString(16).padStart(12, '0'))
+    // No STUN responder: its URL (the instance's own port) would differ between the two in every reply.
+    const memory = [await start({ successorCount: 3, ringCheckMs: 0, stun: false })]
+    const cluster = await startCluster(redis().url, 3, { successorCount: 3, ringCheckMs: 0, stun: false })
+    const ids = Array.from({ length: 40 }, freshId)
     const run = async (servers: Started[]) => {
       const replies: Msg[] = []
       const held: Client[] = []

@@ -2,6 +2,8 @@ import WebSocket from 'ws'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { createSignalServer, type SignalServerOptions } from '../../signal-server'
+import { newIdentity, signAs, toBase64url, type Identity } from '../../src/identity'
+import { joinProofText } from '../../src/protocol/signal-server'
 
 export interface Started {
   app: FastifyInstance
@@ -9,8 +11,12 @@ export interface Started {
   http: string
 }
 
+/**
+ * A server on a free loopback port. Every test client comes from 127.0.0.1,
+ * so per-address admission is off unless a test asks for it (admission.test.ts does).
+ */
 export async function start(options: SignalServerOptions = {}): Promise<Started> {
-  const app = createSignalServer(options)
+  const app = createSignalServer({ admission: false, ...options })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   return { app, url: `ws://127.0.0.1:${port}/ws`, http: `http://127.0.0.1:${port}` }
@@ -18,11 +24,18 @@ export async function start(options: SignalServerOptions = {}): Promise<Started>
 
 export type Msg = Record<string, unknown>
 
-/** A real ws client that queues every text message so tests can await them in order. */
+/**
+ * A real ws client that queues every text message so tests can await them in
+ * order. Challenges are kept apart (`nonce`, `challenges`): a join answers the
+ * latest one, and tests read replies without stepping over them.
+ */
 export class Client {
   readonly ws: WebSocket
   private readonly queue: Msg[] = []
   private readonly waiters: Array<(m: Msg) => void> = []
+  /** Every challenge nonce received, oldest first. */
+  readonly challenges: string[] = []
+  private readonly challengeWaiters: Array<() => void> = []
   readonly opened: Promise<void>
   readonly closed: Promise<{ code: number; reason: string }>
 
@@ -39,6 +52,11 @@ export class Client {
     )
     this.ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as Msg
+      if (m.type === 'challenge' && typeof m.nonce === 'string') {
+        this.challenges.push(m.nonce)
+        this.challengeWaiters.splice(0).forEach((w) => w())
+        return
+      }
       const w = this.waiters.shift()
       if (w) w(m)
       else this.queue.push(m)
@@ -67,9 +85,48 @@ export class Client {
     return this.next()
   }
 
-  async join(id: string): Promise<Msg> {
-    const reply = await this.request({ type: 'join', id })
-    if (reply.type !== 'joined') throw new Error(`join ${id} failed: ${JSON.stringify(reply)}`)
+  /** The latest challenge's nonce (waits for the first). */
+  async nonce(): Promise<string> {
+    await this.challengeNumber(1)
+    return this.challenges[this.challenges.length - 1]
+  }
+
+  /** The n-th challenge of this connection (1: the one on connect), once it has arrived. */
+  async challengeNumber(n: number): Promise<string> {
+    while (this.challenges.length < n) await new Promise<void>((resolve) => this.challengeWaiters.push(resolve))
+    return this.challenges[n - 1]
+  }
+
+  /** Sends what opens a new challenge (a leave, a join the server will refuse); resolves with the reply (null for a leave) once that challenge arrived. */
+  async refreshing(value: unknown): Promise<Msg | null> {
+    const count = this.challenges.length
+    const isLeave = typeof value === 'object' && value !== null && (value as Msg).type === 'leave'
+    const reply = isLeave ? (this.send(value), null) : await this.request(value)
+    await this.challengeNumber(count + 1)
+    return reply
+  }
+
+  /** A join message proving `who`'s key for `nonce` (default: the latest challenge). */
+  async joinMessage(who: string | Identity, nonce?: string): Promise<{ type: 'join'; id: string; key: string; sig: string }> {
+    const identity = identityOf(who)
+    const n = nonce ?? (await this.nonce())
+    const sig = await signAs(identity, new TextEncoder().encode(joinProofText(n, identity.id)))
+    return { type: 'join', id: identity.id, key: toBase64url(identity.publicKey), sig: toBase64url(sig) }
+  }
+
+  /** Joins as `who` (an identity, or an id from freshId()/freshIds()); throws unless joined. */
+  async join(who: string | Identity): Promise<Msg> {
+    const reply = await this.tryJoin(who)
+    if (reply.type !== 'joined') throw new Error(`join ${identityOf(who).id} failed: ${JSON.stringify(reply)}`)
+    return reply
+  }
+
+  /** Sends a valid join for the latest challenge and returns the reply, whatever it is. */
+  async tryJoin(who: string | Identity): Promise<Msg> {
+    const count = this.challenges.length
+    const reply = await this.request(await this.joinMessage(who))
+    // A refusal opens a new challenge: wait for it, so the next join signs that one.
+    if (reply.type !== 'joined') await this.challengeNumber(count + 1)
     return reply
   }
 
@@ -85,9 +142,27 @@ export class Client {
   }
 }
 
-let counter = 0
-/** A fresh valid id per call, unique within a test file. */
-export const freshId = (): string => (0x100000000000 + ++counter * 7919).toString(16).padStart(12, '0')
+/** Ids cannot be chosen (they are derived from keys): tests draw identities and refer to them by id. */
+const identities = new Map<string, Identity>()
+
+export function freshIdentity(): Identity {
+  const identity = newIdentity()
+  identities.set(identity.id, identity)
+  return identity
+}
+
+/** The id of a fresh identity (Client.join finds its key). */
+export const freshId = (): string => freshIdentity().id
+
+/** `count` fresh ids in ring order (ascending). */
+export const freshIds = (count: number): string[] => Array.from({ length: count }, freshId).sort()
+
+function identityOf(who: string | Identity): Identity {
+  if (typeof who !== 'string') return who
+  const identity = identities.get(who)
+  if (identity === undefined) throw new Error(`no test identity has id ${who}: draw ids with freshId()`)
+  return identity
+}
 
 /**
  * Proof that the server still serves everyone: two brand-new clients join

@@ -1,5 +1,8 @@
 import WebSocket from 'ws'
-import { Client, assertStillServing, eventually, start, type Started } from './helpers'
+import { Client, assertStillServing, eventually, freshId, start, type Started } from './helpers'
+
+/** The peers of these tests (ids are derived from keys: drawn, not chosen). */
+const [A, B, C, D, E] = Array.from({ length: 5 }, freshId)
 
 /** Every bad input gets a coded error, the connection stays open, and the server keeps serving others. */
 describe('signal server: hostile and malformed input', () => {
@@ -32,14 +35,14 @@ describe('signal server: hostile and malformed input', () => {
 
   it.each([
     ['not JSON', 'hello'],
-    ['truncated JSON', '{"type":"join","id":"aaaaaaaaaaaa"'],
+    ['truncated JSON', `{"type":"join","id":"${A}"`],
     ['empty text', ''],
     ['JSON null', 'null'],
     ['JSON number', '42'],
     ['JSON array', '[]'],
     ['JSON string', '"join"'],
     ['JSON true', 'true'],
-    ['object without type', '{"id":"aaaaaaaaaaaa"}'],
+    ['object without type', `{"id":"${A}"}`],
     ['non-string type', '{"type":5}'],
     ['unknown type', '{"type":"hello"}'],
     ['prototype-named type', '{"type":"__proto__"}'],
@@ -49,8 +52,8 @@ describe('signal server: hostile and malformed input', () => {
     ['join with numeric id', '{"type":"join","id":123456789012}'],
     ['join with null id', '{"type":"join","id":null}'],
     ['signal without to', '{"type":"signal","data":1}'],
-    ['signal without data', '{"type":"signal","to":"aaaaaaaaaaaa"}'],
-    ['signal with ill-typed to', '{"type":"signal","to":["aaaaaaaaaaaa"],"data":1}'],
+    ['signal without data', `{"type":"signal","to":"${A}"}`],
+    ['signal with ill-typed to', `{"type":"signal","to":["${A}"],"data":1}`],
   ])('%s → BAD_MESSAGE', async (_name, frame) => {
     await expectError(await open(), frame, 'BAD_MESSAGE')
   })
@@ -58,20 +61,21 @@ describe('signal server: hostile and malformed input', () => {
   it.each([
     ['uppercase hex', 'AAAAAAAAAAAA'],
     ['too short', 'aaaaaaaaaaa'],
-    ['too long', 'aaaaaaaaaaaaa'],
+    ['too long', `${A}a`],
     ['not hex', 'gggggggggggg'],
     ['empty', ''],
-    ['with a newline', 'aaaaaaaaaaaa\n'],
+    ['with a newline', `${A}\n`],
   ])('join with a bad id (%s) → BAD_ID; signal to it → BAD_ID', async (_name, id) => {
     const c = await open()
-    await expectError(c, JSON.stringify({ type: 'join', id }), 'BAD_ID')
-    await c.join('0123456789ab')
+    // A join that is right in every other respect (key, signature for the nonce) but its id.
+    await expectError(c, JSON.stringify({ ...(await c.joinMessage(E)), id }), 'BAD_ID')
+    await c.join(E)
     await expectError(c, JSON.stringify({ type: 'signal', to: id, data: 1 }), 'BAD_ID')
   })
 
   it('a binary frame → BAD_MESSAGE', async () => {
     const c = await open()
-    c.ws.send(Buffer.from('{"type":"join","id":"aaaaaaaaaaaa"}'), { binary: true })
+    c.ws.send(Buffer.from(`{"type":"join","id":"${A}"}`), { binary: true })
     expect(await c.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' })
     await assertStillServing(server.url)
   })
@@ -80,26 +84,26 @@ describe('signal server: hostile and malformed input', () => {
     const a = await open()
     const b = await open()
     // a __proto__ envelope does not supply the missing type
-    await expectError(a, '{"__proto__":{"type":"join","id":"aaaaaaaaaaaa"}}', 'BAD_MESSAGE')
+    await expectError(a, `{"__proto__":{"type":"join","id":"${A}"}}`, 'BAD_MESSAGE')
     // nor a missing id
-    await expectError(a, '{"type":"join","__proto__":{"id":"aaaaaaaaaaaa"}}', 'BAD_MESSAGE')
-    await a.join('aaaaaaaaaaaa')
-    await b.join('bbbbbbbbbbbb')
+    await expectError(a, `{"type":"join","__proto__":{"id":"${A}"}}`, 'BAD_MESSAGE')
+    await a.join(A)
+    await b.join(B)
     // a __proto__ inside a report is just an extra field, ignored
     a.send('{"type":"report","successors":[],"predecessor":null,"fingers":[],"__proto__":{"polluted":1}}')
     // a __proto__ in data reaches the target as an own key, exactly as sent
     const raw = new Promise<string>((resolve) => b.ws.once('message', (d) => resolve(d.toString())))
-    a.send('{"type":"signal","to":"bbbbbbbbbbbb","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}')
+    a.send(`{"type":"signal","to":"${B}","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}`)
     expect(await raw).toBe(
-      '{"type":"signal","from":"aaaaaaaaaaaa","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}',
+      `{"type":"signal","from":"${A}","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}`,
     )
     await b.next()
     // nothing in this process (the server runs in it) was polluted
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).toBe(false)
     const ring = await (await fetch(`${server.http}/ring`)).json()
-    expect(ring.reports.aaaaaaaaaaaa).toEqual({ successors: [], predecessor: null, fingers: [], at: expect.any(Number) })
-    expect(Object.keys(ring.reports.aaaaaaaaaaaa)).not.toContain('__proto__')
+    expect(ring.reports[A]).toEqual({ successors: [], predecessor: null, fingers: [], at: expect.any(Number) })
+    expect(Object.keys(ring.reports[A])).not.toContain('__proto__')
     await assertStillServing(server.url)
   })
 
@@ -109,21 +113,21 @@ describe('signal server: hostile and malformed input', () => {
     const b = await open()
     await expectError(a, deep, 'BAD_MESSAGE')
     await expectError(a, `{"type":"join","id":${deep}}`, 'BAD_MESSAGE')
-    await a.join('aaaaaaaaaaaa')
-    await b.join('bbbbbbbbbbbb')
-    const frame = `{"type":"signal","to":"bbbbbbbbbbbb","data":${deep}}`
+    await a.join(A)
+    await b.join(B)
+    const frame = `{"type":"signal","to":"${B}","data":${deep}}`
     expect(frame.length).toBeLessThan(128 * 1024)
     await expectError(a, frame, 'BAD_MESSAGE')
     await expectError(a, `{"type":"report","successors":${deep},"predecessor":null,"fingers":[]}`, 'BAD_MESSAGE')
     // the deep data never reached b: the next thing b sees is a's probe
-    a.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: 'after' })
-    expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'after' })
+    a.send({ type: 'signal', to: B, data: 'after' })
+    expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'after' })
   })
 
   it('an oversize frame closes that socket with 1009; everyone else is served', async () => {
     const a = await open()
     const b = await open()
-    await b.join('bbbbbbbbbbbb')
+    await b.join(B)
     a.send('x'.repeat(128 * 1024 + 1))
     expect((await a.closed).code).toBe(1009)
     expect(b.ws.readyState).toBe(WebSocket.OPEN)
@@ -136,60 +140,60 @@ describe('signal server: hostile and malformed input', () => {
     const a = await open()
     const b = await open()
     const victim = await open()
-    await a.join('aaaaaaaaaaaa')
-    await b.join('bbbbbbbbbbbb')
-    await victim.join('cccccccccccc')
-    a.send({ type: 'signal', from: 'cccccccccccc', to: 'bbbbbbbbbbbb', data: 'spoof' })
-    a.send('{"type":"signal","to":"bbbbbbbbbbbb","data":"spoof2","from":"cccccccccccc"}')
-    a.send('{"from":"cccccccccccc","type":"signal","to":"bbbbbbbbbbbb","data":"spoof3","fr\\u006fm":"cccccccccccc"}')
-    expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'spoof' })
-    expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'spoof2' })
-    expect(await b.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'spoof3' })
+    await a.join(A)
+    await b.join(B)
+    await victim.join(C)
+    a.send({ type: 'signal', from: C, to: B, data: 'spoof' })
+    a.send(`{"type":"signal","to":"${B}","data":"spoof2","from":"${C}"}`)
+    a.send(`{"from":"${C}","type":"signal","to":"${B}","data":"spoof3","fr\\u006fm":"${C}"}`)
+    expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'spoof' })
+    expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'spoof2' })
+    expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'spoof3' })
     // before joining, from does not help either
     const stranger = await open()
-    await expectError(stranger, '{"type":"signal","from":"cccccccccccc","to":"bbbbbbbbbbbb","data":1}', 'NOT_JOINED')
+    await expectError(stranger, `{"type":"signal","from":"${C}","to":"${B}","data":1}`, 'NOT_JOINED')
     expect(b.pending).toBe(0)
     expect(victim.pending).toBe(0)
   })
 
-  it('a duplicate id → ID_TAKEN; joining twice on one socket → BAD_MESSAGE; the holder keeps its id', async () => {
+  it('a duplicate id (the same key on another socket) → ID_TAKEN; joining twice on one socket → BAD_MESSAGE; the holder keeps its id', async () => {
     const a = await open()
     const b = await open()
     const c = await open()
-    await a.join('aaaaaaaaaaaa')
-    await expectError(b, '{"type":"join","id":"aaaaaaaaaaaa"}', 'ID_TAKEN')
-    await expectError(a, '{"type":"join","id":"aaaaaaaaaaaa"}', 'BAD_MESSAGE')
-    await expectError(a, '{"type":"join","id":"dddddddddddd"}', 'BAD_MESSAGE')
-    await c.join('cccccccccccc')
-    c.send({ type: 'signal', to: 'aaaaaaaaaaaa', data: 'still yours' })
-    expect(await a.next()).toEqual({ type: 'signal', from: 'cccccccccccc', data: 'still yours' })
+    await a.join(A)
+    await expectError(b, JSON.stringify(await b.joinMessage(A)), 'ID_TAKEN')
+    await expectError(a, JSON.stringify(await a.joinMessage(A)), 'BAD_MESSAGE')
+    await expectError(a, JSON.stringify(await a.joinMessage(D)), 'BAD_MESSAGE')
+    await c.join(C)
+    c.send({ type: 'signal', to: A, data: 'still yours' })
+    expect(await a.next()).toEqual({ type: 'signal', from: C, data: 'still yours' })
     // dddddddddddd was never registered
-    await expectError(c, '{"type":"signal","to":"dddddddddddd","data":1}', 'UNKNOWN_PEER')
+    await expectError(c, `{"type":"signal","to":"${D}","data":1}`, 'UNKNOWN_PEER')
   })
 
   it('a reconnecting peer takes its id back once the old socket is gone', async () => {
     const old = await open()
     const c = await open()
-    await old.join('aaaaaaaaaaaa')
-    await c.join('cccccccccccc')
+    await old.join(A)
+    await c.join(C)
     await old.close()
     const again = await open()
     await eventually(async () => {
-      const reply = await again.request({ type: 'join', id: 'aaaaaaaaaaaa' })
-      expect(reply).toMatchObject({ type: 'joined', id: 'aaaaaaaaaaaa' })
+      const reply = await again.tryJoin(A)
+      expect(reply).toMatchObject({ type: 'joined', id: A })
     })
-    c.send({ type: 'signal', to: 'aaaaaaaaaaaa', data: 'welcome back' })
-    expect(await again.next()).toEqual({ type: 'signal', from: 'cccccccccccc', data: 'welcome back' })
+    c.send({ type: 'signal', to: A, data: 'welcome back' })
+    expect(await again.next()).toEqual({ type: 'signal', from: C, data: 'welcome back' })
   })
 
   it("an old socket's late close never deregisters the new holder of its id", async () => {
     const old = await open()
     const c = await open()
-    await old.join('aaaaaaaaaaaa')
-    await c.join('cccccccccccc')
+    await old.join(A)
+    await c.join(C)
     old.send({ type: 'leave' })
     const fresh = await open()
-    await fresh.join('aaaaaaaaaaaa') // possible because old has left
+    await fresh.join(A) // possible because old has left
     await old.close() // old socket goes away after the id moved on
     // the close was processed (old's connection is gone) ...
     await eventually(async () => {
@@ -197,22 +201,22 @@ describe('signal server: hostile and malformed input', () => {
       expect(metrics).toMatch(/^signal_connections 2$/m)
     })
     // ... and the id still belongs to the new socket
-    c.send({ type: 'signal', to: 'aaaaaaaaaaaa', data: 'for the new one' })
-    expect(await fresh.next()).toEqual({ type: 'signal', from: 'cccccccccccc', data: 'for the new one' })
-    expect((await (await fetch(`${server.http}/ring`)).json()).peers).toEqual(['aaaaaaaaaaaa', 'cccccccccccc'])
+    c.send({ type: 'signal', to: A, data: 'for the new one' })
+    expect(await fresh.next()).toEqual({ type: 'signal', from: C, data: 'for the new one' })
+    expect((await (await fetch(`${server.http}/ring`)).json()).peers).toEqual([A, C].sort())
   })
 
   it('signal to an unknown peer → UNKNOWN_PEER', async () => {
     const a = await open()
-    await a.join('aaaaaaaaaaaa')
+    await a.join(A)
     await expectError(a, '{"type":"signal","to":"000000000001","data":{"sdp":"x"}}', 'UNKNOWN_PEER')
   })
 
   it('signal, report or leave before join → NOT_JOINED', async () => {
     const b = await open()
-    await b.join('bbbbbbbbbbbb')
+    await b.join(B)
     const a = await open()
-    await expectError(a, '{"type":"signal","to":"bbbbbbbbbbbb","data":1}', 'NOT_JOINED')
+    await expectError(a, `{"type":"signal","to":"${B}","data":1}`, 'NOT_JOINED')
     await expectError(a, '{"type":"leave"}', 'NOT_JOINED')
     await expectError(a, '{"type":"report","successors":[],"predecessor":null,"fingers":[]}', 'NOT_JOINED')
     expect(b.pending).toBe(0)

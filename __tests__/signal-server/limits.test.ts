@@ -1,5 +1,8 @@
 import WebSocket from 'ws'
-import { Client, assertStillServing, eventually, start, type Started } from './helpers'
+import { Client, assertStillServing, eventually, freshId, start, type Started } from './helpers'
+
+/** The peers of these tests (ids are derived from keys: drawn, not chosen). */
+const [A, B, C, D, F] = Array.from({ length: 5 }, freshId)
 
 describe('signal server: limits', () => {
   let server: Started | undefined
@@ -21,20 +24,20 @@ describe('signal server: limits', () => {
     server = await start({ rateLimit: { burst: 20, perSecond: 0.001, closeAfter: 50 } })
     const b = await open()
     const c = await open()
-    await b.join('bbbbbbbbbbbb')
-    await c.join('cccccccccccc')
+    await b.join(B)
+    await c.join(C)
     const flooder = await open()
-    await flooder.join('ffffffffffff') // token 1
+    await flooder.join(F) // token 1
     const replies: Array<Record<string, unknown>> = []
     flooder.ws.on('message', (d) => replies.push(JSON.parse(d.toString())))
-    for (let i = 0; i < 500; i++) flooder.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: i })
+    for (let i = 0; i < 500; i++) flooder.send({ type: 'signal', to: B, data: i })
     // c keeps signalling b while the flood is on
-    for (let i = 0; i < 5; i++) c.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: `c${i}` })
+    for (let i = 0; i < 5; i++) c.send({ type: 'signal', to: B, data: `c${i}` })
     expect((await flooder.closed).code).toBe(1008)
     // 49 RATE_LIMITED replies; the 50th strike closed the socket
     expect(replies.filter((r) => r.code === 'RATE_LIMITED')).toHaveLength(49)
     expect(replies.every((r) => r.type === 'error' && r.code === 'RATE_LIMITED')).toBe(true)
-    c.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: 'marker' })
+    c.send({ type: 'signal', to: B, data: 'marker' })
     const got: Array<Record<string, unknown>> = []
     for (;;) {
       const m = await b.next()
@@ -42,8 +45,8 @@ describe('signal server: limits', () => {
       if (m.data === 'marker') break
     }
     // exactly the 19 signals inside the burst got through, in order, and all of c's
-    expect(got.filter((m) => m.from === 'ffffffffffff').map((m) => m.data)).toEqual([...Array(19).keys()])
-    expect(got.filter((m) => m.from === 'cccccccccccc').map((m) => m.data)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'marker'])
+    expect(got.filter((m) => m.from === F).map((m) => m.data)).toEqual([...Array(19).keys()])
+    expect(got.filter((m) => m.from === C).map((m) => m.data)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'marker'])
     await assertStillServing(server.url)
     await metric(/^signal_sockets_closed_total\{reason="flood"\} 1$/m)
     await metric(/^signal_errors_total\{code="RATE_LIMITED"\} 50$/m)
@@ -89,19 +92,19 @@ describe('signal server: limits', () => {
     await expect(Client.open(server.url, { origin: 'https://evil.example' })).rejects.toThrow('HTTP 403')
     const good = await open({ origin: 'https://good.example' })
     const other = await open({ origin: 'https://good.example' })
-    await good.join('aaaaaaaaaaaa')
-    await other.join('bbbbbbbbbbbb')
-    other.send({ type: 'signal', to: 'aaaaaaaaaaaa', data: 'ok' })
-    expect(await good.next()).toEqual({ type: 'signal', from: 'bbbbbbbbbbbb', data: 'ok' })
+    await good.join(A)
+    await other.join(B)
+    other.send({ type: 'signal', to: A, data: 'ok' })
+    expect(await good.next()).toEqual({ type: 'signal', from: B, data: 'ok' })
     await metric(/^signal_upgrades_rejected_total\{reason="origin"\} 2$/m)
   })
 
   it('heartbeat: a socket that stops answering pings is dropped and deregistered; live ones stay', async () => {
     server = await start({ heartbeatIntervalMs: 500 })
     const live = await open()
-    await live.join('aaaaaaaaaaaa')
+    await live.join(A)
     const dead = await open({ autoPong: false })
-    await dead.join('dddddddddddd')
+    await dead.join(D)
     const pings = { live: 0, dead: 0 }
     live.ws.on('ping', () => pings.live++)
     dead.ws.on('ping', () => pings.dead++)
@@ -113,9 +116,9 @@ describe('signal server: limits', () => {
     await eventually(async () => expect(await (await fetch(`${server!.http}/health`)).json()).toEqual({ status: 'ok', peers: 1 }))
     // its id is free again, and the live peer still relays
     const back = await open()
-    await back.join('dddddddddddd')
-    live.send({ type: 'signal', to: 'dddddddddddd', data: 'hello again' })
-    expect(await back.next()).toEqual({ type: 'signal', from: 'aaaaaaaaaaaa', data: 'hello again' })
+    await back.join(D)
+    live.send({ type: 'signal', to: D, data: 'hello again' })
+    expect(await back.next()).toEqual({ type: 'signal', from: A, data: 'hello again' })
     await metric(/^signal_sockets_closed_total\{reason="heartbeat"\} 1$/m)
   })
 
@@ -123,8 +126,8 @@ describe('signal server: limits', () => {
     server = await start({ maxBufferedBytes: 64 * 1024, rateLimit: false })
     const sender = await open()
     const stuck = await open()
-    await sender.join('aaaaaaaaaaaa')
-    await stuck.join('bbbbbbbbbbbb')
+    await sender.join(A)
+    await stuck.join(B)
     // stop reading from the socket: the kernel buffers fill, then the server's buffer grows
     const raw = (stuck.ws as unknown as { _socket: import('node:net').Socket })._socket
     raw.pause()
@@ -133,7 +136,7 @@ describe('signal server: limits', () => {
     sender.ws.once('message', (d) => (reply = JSON.parse(d.toString())))
     // bounded by count: 2,000 × 32 KiB = 64 MiB, far beyond loopback socket buffers
     for (let i = 0; i < 2000 && !reply; i++) {
-      sender.send({ type: 'signal', to: 'bbbbbbbbbbbb', data: chunk })
+      sender.send({ type: 'signal', to: B, data: chunk })
       await new Promise<void>((resolve) => sender.ws.send('{"type":"report","successors":[],"predecessor":null,"fingers":[]}', () => resolve()))
     }
     await eventually(() => expect(reply).toBeDefined())
@@ -148,7 +151,7 @@ describe('signal server: limits', () => {
     server = await start()
     const a = await open()
     const b = await open()
-    await a.join('aaaaaaaaaaaa')
+    await a.join(A)
     await server.app.close()
     expect((await a.closed).code).toBe(1001)
     expect((await b.closed).code).toBe(1001)

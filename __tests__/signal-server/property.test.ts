@@ -5,6 +5,8 @@ import type { WebSocket as ServerSocket } from 'ws'
 import WebSocket from 'ws'
 import { createSignalServer } from '../../signal-server'
 import { ERROR_CODES } from '../../signal-server/protocol'
+import { newIdentity, signAs, toBase64url, type Identity } from '../../src/identity'
+import { joinProofText } from '../../src/protocol/signal-server'
 import { Client, assertStillServing, start, type Msg, type Started } from './helpers'
 
 /**
@@ -34,24 +36,26 @@ interface Conn {
  * (/ring, /health): Fastify's inject needs a module jest cannot load.
  */
 async function inProcess(): Promise<{ app: FastifyInstance; http: string; connect(): Promise<Conn>; say(c: Conn, raw: string | Buffer, binary?: boolean): void }> {
-  const app = createSignalServer({ rateLimit: false, heartbeatIntervalMs: 0 })
+  const app = createSignalServer({ rateLimit: false, heartbeatIntervalMs: 0, admission: false })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
-  let latest: ServerSocket | null = null
-  app.websocketServer.on('connection', (socket: ServerSocket) => (latest = socket))
+  let latest: Conn | null = null
+  // Before the server's own listener: its first words (the challenge) are recorded too.
+  app.websocketServer.prependListener('connection', (server: ServerSocket) => {
+    const conn: Conn = { server, out: [], closes: [] }
+    // Record instead of writing: the handler's replies are seen synchronously.
+    server.send = ((data: string) => conn.out.push(JSON.parse(String(data)) as Msg)) as ServerSocket['send']
+    server.close = ((code?: number, reason?: string) => conn.closes.push({ code, reason })) as ServerSocket['close']
+    server.terminate = () => conn.closes.push({ reason: 'terminate' })
+    latest = conn
+  })
   return {
     app,
     http: `http://127.0.0.1:${port}`,
-    /** One at a time: the server side is picked up from the 'connection' event. */
+    /** One at a time: the connection is picked up from the 'connection' event. */
     async connect() {
       await app.injectWS('/ws')
-      const server = latest!
-      const conn: Conn = { server, out: [], closes: [] }
-      // Record instead of writing: the handler's replies are seen synchronously.
-      server.send = ((data: string) => conn.out.push(JSON.parse(String(data)) as Msg)) as ServerSocket['send']
-      server.close = ((code?: number, reason?: string) => conn.closes.push({ code, reason })) as ServerSocket['close']
-      server.terminate = () => conn.closes.push({ reason: 'terminate' })
-      return conn
+      return latest!
     },
     say(c, raw, binary = false) {
       c.server.emit('message', typeof raw === 'string' ? Buffer.from(raw) : raw, binary)
@@ -62,13 +66,69 @@ async function inProcess(): Promise<{ app: FastifyInstance; http: string; connec
 /** A message to send: text (JSON or not) or binary bytes. */
 type Sent = { text: string; binary: false } | { bytes: Buffer; binary: true }
 
-function messagesArb(pool: { ids: string[] }): fc.Arbitrary<Sent> {
+/**
+ * Keys and signatures depend on the connection's nonce, known only when a
+ * message is sent: generated joins carry placeholders (`@key2@`, `@sig2now@`,
+ * `@sig0old@`) that `Proofs.fill` replaces then, keeping what each became so
+ * the model can judge the join.
+ */
+class Proofs {
+  private readonly keys = new Map<string, number>()
+  private readonly sigs = new Map<string, { who: number; fresh: boolean }>()
+  /** Signatures made, by identity and nonce: the same nonce stays open for many messages. */
+  private readonly made = new Map<string, string>()
+
+  constructor(readonly identities: Identity[]) {}
+
+  get ids(): string[] {
+    return this.identities.map((i) => i.id)
+  }
+
+  async fill(text: string, nonce: string, oldNonce: string): Promise<string> {
+    let out = text
+    for (const [placeholder, who, kind] of [...text.matchAll(/@(key|sig)(\d)(now|old)?@/g)].map((m) => [m[0], Number(m[2]), m[3]] as const)) {
+      const identity = this.identities[who]
+      let value: string
+      if (kind === undefined) {
+        value = toBase64url(identity.publicKey)
+        this.keys.set(value, who)
+      } else {
+        const signed = kind === 'now' ? nonce : oldNonce
+        const cacheKey = `${who} ${signed}`
+        value = this.made.get(cacheKey) ?? toBase64url(await signAs(identity, new TextEncoder().encode(joinProofText(signed, identity.id))))
+        this.made.set(cacheKey, value)
+        this.sigs.set(value, { who, fresh: kind === 'now' })
+      }
+      out = out.replace(placeholder, value)
+    }
+    return out
+  }
+
+  /** Whose key this is (by index), or undefined for anything a placeholder did not become. */
+  keyOwner(key: string): number | undefined {
+    return this.keys.get(key)
+  }
+
+  /** Whether `sig` proves `who`'s key for the latest nonce and the id `who` has. */
+  proves(sig: string, who: number): boolean {
+    const made = this.sigs.get(sig)
+    return made !== undefined && made.who === who && made.fresh
+  }
+}
+
+const KEY = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+const SIG = /^[A-Za-z0-9_-]{85}[AQgw]$/
+
+function messagesArb(pool: { ids: string[]; proofs: number }): fc.Arbitrary<Sent> {
   const badId = fc.constantFrom('', 'AAAAAAAAAAAA', 'aaaaaaaaaaa', 'aaaaaaaaaaaaa', 'gggggggggggg', 'aaaaaaaaaaaa\n', ' aaaaaaaaaaaa', '__proto__')
   const goodId = fc.oneof(fc.constantFrom(...pool.ids), fc.stringMatching(/^[0-9a-f]{12}$/))
   const anyId = fc.oneof({ weight: 4, arbitrary: goodId }, { weight: 1, arbitrary: badId }, { weight: 1, arbitrary: fc.jsonValue() })
   const data = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant({ sdp: 'v=0\r\n', type: 'offer' }), fc.constant({ __proto__: { x: 1 } }))
+  const who = fc.integer({ min: 0, max: pool.proofs - 1 })
   const valid = fc.oneof(
-    goodId.map((id) => ({ type: 'join', id })),
+    // A coherent join (id, key and fresh signature of one identity) or a mix that should fail its proof.
+    who.map((i) => ({ type: 'join', id: pool.ids[i], key: `@key${i}@`, sig: `@sig${i}now@` })),
+    fc.record({ type: fc.constant('join'), id: goodId, key: who.map((i) => `@key${i}@`), sig: fc.tuple(who, fc.constantFrom('now', 'old')).map(([i, k]) => `@sig${i}${k}@`) }),
     fc.record({ type: fc.constant('signal'), to: goodId, data }),
     fc.constant({ type: 'leave' }),
     fc.record({
@@ -123,7 +183,7 @@ type Expected =
   | { left: true }
   | { report: true }
 
-function expected(sent: Sent, self: string | null, taken: (id: string) => boolean): Expected {
+function expected(sent: Sent, self: string | null, taken: (id: string) => boolean, proofs: Proofs): Expected {
   if (sent.binary) return { error: 'BAD_MESSAGE' }
   let msg: unknown
   try {
@@ -133,11 +193,17 @@ function expected(sent: Sent, self: string | null, taken: (id: string) => boolea
   }
   if (!isObject(msg) || typeof msg.type !== 'string') return { error: 'BAD_MESSAGE' }
   switch (msg.type) {
-    case 'join':
-      if (!has(msg, 'id') || typeof msg.id !== 'string') return { error: 'BAD_MESSAGE' }
+    case 'join': {
+      // Schema first (every field present, then id, key, sig in that order), then the proof, then the registry.
+      if (!['id', 'key', 'sig'].every((k) => has(msg, k)) || typeof msg.id !== 'string') return { error: 'BAD_MESSAGE' }
       if (!isId(msg.id)) return { error: 'BAD_ID' }
+      if (typeof msg.key !== 'string' || !KEY.test(msg.key) || typeof msg.sig !== 'string' || !SIG.test(msg.sig)) return { error: 'BAD_MESSAGE' }
       if (self !== null) return { error: 'BAD_MESSAGE' }
+      const owner = proofs.keyOwner(msg.key)
+      if (owner === undefined || proofs.ids[owner] !== msg.id) return { error: 'BAD_ID' }
+      if (!proofs.proves(msg.sig, owner)) return { error: 'BAD_PROOF' }
       return taken(msg.id) ? { error: 'ID_TAKEN' } : { joined: msg.id }
+    }
     case 'signal':
       if (!has(msg, 'to') || !has(msg, 'data') || typeof msg.to !== 'string') return { error: 'BAD_MESSAGE' }
       if (!isId(msg.to)) return { error: 'BAD_ID' }
@@ -162,19 +228,47 @@ function withoutHints(out: Msg[]): Msg[] {
   })
 }
 
+/** The nonce of the latest challenge a connection got. */
+function nonceOf(c: Conn): string {
+  const challenge = [...c.out].reverse().find((m) => m.type === 'challenge')
+  if (challenge === undefined || typeof challenge.nonce !== 'string') throw new Error('no challenge on this connection')
+  return challenge.nonce
+}
+
+function splitChallenges(out: Msg[]): { replies: Msg[]; challenges: string[] } {
+  const challenges = out.filter((m) => m.type === 'challenge').map((m) => m.nonce as string)
+  challenges.forEach((n) => expect(n).toMatch(/^[A-Za-z0-9_-]{43}$/))
+  return { replies: out.filter((m) => m.type !== 'challenge'), challenges }
+}
+
+/** Whether the server reads this text as a join (JSON object whose type is "join"). */
+function isJoin(text: string): boolean {
+  try {
+    const m: unknown = JSON.parse(text)
+    return isObject(m) && m.type === 'join'
+  } catch {
+    return false
+  }
+}
+
 describe('signal server message handling, in process (10,000 arbitrary messages)', () => {
   it('never throws; answers each message with a coded error or its effect; the registry stays consistent; other peers are unaffected', async () => {
     const s = await inProcess()
     try {
       // Three well-behaved peers that stay joined throughout, and one connection that sends anything.
-      const others = ['100000000000', '800000000000', 'f00000000000']
+      // Identities 0–2 are theirs (the fuzzer's joins with them get ID_TAKEN), 3–5 free.
+      const proofs = new Proofs(Array.from({ length: 6 }, newIdentity))
+      const others = proofs.ids.slice(0, 3)
       const peers: Conn[] = []
       for (let i = 0; i < others.length; i++) peers.push(await s.connect())
-      peers.forEach((p, i) => s.say(p, JSON.stringify({ type: 'join', id: others[i] })))
-      peers.forEach((p, i) => expect(p.out.splice(0)).toEqual([expect.objectContaining({ type: 'joined', id: others[i] })]))
+      for (const [i, p] of peers.entries()) s.say(p, await proofs.fill(JSON.stringify({ type: 'join', id: others[i], key: `@key${i}@`, sig: `@sig${i}now@` }), nonceOf(p), ''))
+      peers.forEach((p, i) => expect(p.out.splice(0)).toEqual([expect.objectContaining({ type: 'challenge' }), expect.objectContaining({ type: 'joined', id: others[i] })]))
       const fuzzer = await s.connect()
       let self: string | null = null
-      const pool = { ids: [...others, '7fffffffffff', '000000000001', 'abcdefabcdef'] }
+      const pool = { ids: [...proofs.ids, '000000000001', 'abcdefabcdef'], proofs: proofs.identities.length }
+      let nonce = nonceOf(fuzzer)
+      let oldNonce = nonce
+      fuzzer.out.splice(0)
       let runs = 0
 
       const checkRegistry = async () => {
@@ -185,11 +279,19 @@ describe('signal server message handling, in process (10,000 arbitrary messages)
       }
 
       await fc.assert(
-        fc.asyncProperty(messagesArb(pool), async (sent) => {
-          const want = expected(sent, self, (id) => others.includes(id))
+        fc.asyncProperty(messagesArb(pool), async (generated) => {
+          const sent: Sent = generated.binary ? generated : { text: await proofs.fill(generated.text, nonce, oldNonce), binary: false }
+          const want = expected(sent, self, (id) => others.includes(id), proofs)
           if (sent.binary) s.say(fuzzer, sent.bytes, true)
           else s.say(fuzzer, sent.text)
-          const got = withoutHints(fuzzer.out.splice(0))
+          const { replies: got, challenges } = splitChallenges(withoutHints(fuzzer.out.splice(0)))
+          // A new challenge after every refused join and every leave, and only then.
+          const refusedJoin = 'error' in want && !sent.binary && isJoin(sent.text)
+          expect(challenges.length).toBe(refusedJoin || 'left' in want ? 1 : 0)
+          if (challenges.length === 1) {
+            oldNonce = nonce
+            nonce = challenges[0]
+          }
           const relayed = peers.map((p) => withoutHints(p.out.splice(0)))
           // Nobody was ever closed: errors leave the connection open.
           expect([fuzzer, ...peers].map((p) => p.closes)).toEqual([[], [], [], []])
@@ -256,14 +358,15 @@ describe('signal server over a real WebSocket (500 arbitrary messages on one con
     const b = await Client.open(server.url)
     const fuzzer = await Client.open(server.url)
     clients.push(a, b, fuzzer)
-    const [ida, idb] = ['aaaaaaaaaaaa', 'bbbbbbbbbbbb']
-    await a.join(ida)
-    await b.join(idb)
+    const proofs = new Proofs(Array.from({ length: 3 }, newIdentity))
+    const [ida, idb] = proofs.ids
+    await a.join(proofs.identities[0])
+    await b.join(proofs.identities[1])
     const fuzzerIds = new Set<string>()
-    const messages = fc.sample(messagesArb({ ids: [ida, idb, 'cccccccccccc'] }), { numRuns: 500, seed: 7 })
+    const messages = fc.sample(messagesArb({ ids: proofs.ids, proofs: 3 }), { numRuns: 500, seed: 7 })
     for (const [i, sent] of messages.entries()) {
       if (sent.binary) fuzzer.ws.send(sent.bytes, { binary: true })
-      else fuzzer.ws.send(sent.text)
+      else fuzzer.ws.send(await proofs.fill(sent.text, await fuzzer.nonce(), fuzzer.challenges[0] ?? ''))
       // A sentinel the server always answers the same way marks the end of this case's replies.
       const sentinel = `zz-sentinel-${i}`
       fuzzer.send({ type: sentinel })

@@ -1,5 +1,6 @@
 import { firstValueFrom } from 'rxjs'
 import { createExplorer, type Explorer, type ExplorerSocket } from '../../src'
+import { explorerInternals } from '../../src/explorer/internals'
 import type { RingNode } from '../../src/ring/node'
 import type { SocketLayer } from '../../src/sockets'
 import { createWebRtcTransport, type WebRtcTransport, type WrtcImpl } from '../../src/transport/webrtc'
@@ -109,8 +110,7 @@ describe('100 socket cycles between 2 explorers over real WebRTC (@roamhq/wrtc) 
   let serverClosed = false
   const explorers: Explorer[] = []
   const transports: WebRtcTransport[] = []
-  /** The explorer's socket layer (not public API; diagnostics only). */
-  const layerOf = (e: Explorer) => (e as unknown as { sockets: SocketLayer }).sockets
+  const layerOf = (e: Explorer) => explorerInternals(e).sockets
   /** Node's active resources by kind (sockets, servers, timers...): what would keep the process from exiting. */
   const activeResources = () => {
     const counts: Record<string, number> = {}
@@ -141,7 +141,7 @@ describe('100 socket cycles between 2 explorers over real WebRTC (@roamhq/wrtc) 
     for (const e of explorers) e.incoming$.subscribe((s) => s.data$.subscribe({ next: (d) => s.send(d), complete: () => s.close() }))
     const snapshot = () => ({
       livePeers: transports.map((t) => t.livePeers),
-      peers: explorers.map((e) => holdings(e.ring, layerOf(e))),
+      peers: explorers.map((e) => holdings(explorerInternals(e).ring, layerOf(e))),
     })
     const cycle = async (i: number) => {
       const [from, to] = i % 2 === 0 ? [a, b] : [b, a]
@@ -163,7 +163,7 @@ describe('100 socket cycles between 2 explorers over real WebRTC (@roamhq/wrtc) 
 
     await Promise.all(explorers.map((e) => e.close()))
     expect(transports.map((t) => t.livePeers)).toEqual([0, 0])
-    expect(explorers.map((e) => e.ring.channels.size)).toEqual([0, 0])
+    expect(explorers.map((e) => explorerInternals(e).ring.channels.size)).toEqual([0, 0])
     expect(explorers.map((e) => layerOf(e).resources)).toEqual([0, 1].map(() => ({ sockets: 0, peers: 0, dialTimers: 0, socketTimers: 0, drainWaits: 0 })))
     // Nothing of ours keeps the process alive: once the server is closed too, no more sockets, servers or timers than before we began.
     serverClosed = true

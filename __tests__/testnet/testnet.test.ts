@@ -1,4 +1,5 @@
 import { isExplorerError } from '../../src/errors'
+import { ringInternals } from '../../src/ring/internals'
 import { RingNode } from '../../src/ring/node'
 import { RING_DEFAULTS } from '../../src/ring/options'
 import { Testnet, createTestnet, randomRingId } from '../../src/testnet'
@@ -68,7 +69,7 @@ describe(`testnet: a ${N}-peer ring`, () => {
     const bad = nodes[40]
     const row = bad.fingerTable.rows()[0]
     const wrongPeer = nodes.find((n) => n.id !== bad.fingerTable.get(row) && n.id !== bad.id)!.id
-    bad.fingerTable.set(row, wrongPeer)
+    ringInternals(bad).fingerTable.set(row, wrongPeer)
     expect(oracle.firstWrongFinger(nodes)).toBe(40)
     expect(oracle.firstWrongFinger(nodes, 40)).toBe(40)
     expect(oracle.firstWrongFinger(nodes, 41)).toBe(40) // wraps around

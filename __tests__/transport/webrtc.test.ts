@@ -7,6 +7,7 @@ import { DrainWatch } from '../../src/transport/webrtc/drain'
 import { SendGauge } from '../../src/transport/webrtc/send-gauge'
 import { createWebRtcTransport, type WebRtcTransport, type WebRtcTransportOptions, type WrtcImpl } from '../../src/transport/webrtc'
 import { describeTransportCompliance } from './compliance'
+import { webrtcHarness } from './webrtc-harness'
 import { Recorder, Scope, dial, openPair, patternFrame, sameBytes, tick, waitFor } from './harness'
 
 
@@ -37,22 +38,7 @@ function transport(options: WebRtcTransportOptions = {}, impl = spyWrtc().impl):
   return t
 }
 
-describeTransportCompliance('webrtc (simple-peer + @roamhq/wrtc, loopback)', async () => {
-  const [a, b, c] = [transport(), transport(), transport()]
-  return {
-    a,
-    b,
-    c,
-    idA: 0xa,
-    idB: 0xb,
-    idC: 0xc,
-    lowWaterMark: LOW,
-    openChannels: () => a.livePeers + b.livePeers + c.livePeers,
-    close: async () => {
-      await waitFor(() => (a.livePeers + b.livePeers + c.livePeers === 0 ? true : undefined))
-    },
-  }
-})
+describeTransportCompliance('webrtc (simple-peer + @roamhq/wrtc, loopback)', webrtcHarness(() => transport(), LOW))
 
 describe('WebRTC transport', () => {
   let scope: Scope

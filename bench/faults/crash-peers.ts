@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import type { ExplorerOptions } from '../../src'
+import type { ExplorerOptions, Identity } from '../../src'
+import { toBase64url } from '../../src/identity'
 
 /** One peer's ring state, as plain data (it crosses a process boundary). Ids are numbers. */
 export interface PeerState {
@@ -31,12 +32,15 @@ const ROOT = join(__dirname, '..', '..')
 const ENTRY = join(__dirname, 'peer-process.ts')
 
 /**
- * Starts `ids.length` explorers (these ids) in a child process, against the
- * signalling server at `signalUrl`, each echoing every socket dialled to it.
- * Resolves once all of them listen. The child runs TypeScript through tsx.
+ * Starts one explorer per identity in a child process (the seeds cross on
+ * its command line), against the signalling server at `signalUrl`, each
+ * echoing every socket dialled to it. Resolves once all of them listen. The
+ * child runs TypeScript through tsx.
  */
-export function spawnPeers(signalUrl: string, ids: string[], options: Partial<ExplorerOptions>, readyTimeoutMs = 60_000): Promise<PeerProcess> {
-  const child: ChildProcess = fork(ENTRY, [JSON.stringify({ signalUrl, ids, options })], {
+export function spawnPeers(signalUrl: string, identities: Identity[], options: Partial<ExplorerOptions>, readyTimeoutMs = 60_000): Promise<PeerProcess> {
+  const ids = identities.map((identity) => identity.id)
+  const seeds = identities.map((identity) => toBase64url(identity.export()))
+  const child: ChildProcess = fork(ENTRY, [JSON.stringify({ signalUrl, seeds, options })], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

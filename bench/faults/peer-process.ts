@@ -10,6 +10,7 @@
  * child → { ready: ids } once every explorer listens, { failed: message } if not.
  */
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
+import { fromBase64url, identityFromSeed } from '../../src/identity'
 import type { WrtcImpl } from '../../src/transport/webrtc'
 import { localState } from './ring-state'
 
@@ -18,7 +19,8 @@ const wrtc = require('@roamhq/wrtc') as WrtcImpl
 
 interface Config {
   signalUrl: string
-  ids: string[]
+  /** base64url identity seeds, one explorer each. */
+  seeds: string[]
   options: Partial<ExplorerOptions>
 }
 
@@ -30,7 +32,9 @@ console.warn = (...args: unknown[]) => void (args[0] === 'Ignoring unsupported I
 const config = JSON.parse(process.argv[2]) as Config
 const send = (message: unknown): void => void process.send?.(message)
 
-const explorers: Explorer[] = config.ids.map((id) => createExplorer({ ...config.options, signalUrl: config.signalUrl, id, wrtc }))
+const explorers: Explorer[] = config.seeds.map((seed) =>
+  createExplorer({ ...config.options, signalUrl: config.signalUrl, identity: identityFromSeed(fromBase64url(seed) ?? new Uint8Array()), wrtc }),
+)
 // Every socket dialled to these peers echoes what it gets (the dial sweeps expect it).
 for (const explorer of explorers) {
   explorer.incoming$.subscribe((socket) => socket.data$.subscribe({ next: (data) => socket.send(data), error: () => undefined, complete: () => socket.close() }))

@@ -1,5 +1,7 @@
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
-import { formatId, randomId } from '../../src/ids'
+import { explorerInternals } from '../../src/explorer/internals'
+import { newIdentity } from '../../src/identity'
+import { formatId } from '../../src/ids'
 import type { WrtcImpl } from '../../src/transport/webrtc'
 import { spawnPeers, type PeerState } from './crash-peers'
 import { sweepUntilClean } from './dials'
@@ -49,7 +51,7 @@ export function inProcessVictims(explorers: Explorer[]): Victims {
       if (!alive) return
       alive = false
       // The ring first: with its router closed, not even a socket's Close can leave.
-      for (const e of explorers) e.ring.close()
+      for (const e of explorers) explorerInternals(e).ring.close()
       await Promise.all(explorers.map((e) => e.close()))
     },
   }
@@ -106,7 +108,7 @@ export async function startFaultRing(
   const doomed = kind === 'close' ? Array.from({ length: victims }, () => createExplorer({ ...options, signalUrl, wrtc })) : []
   doomed.forEach(echo)
   const victims$: Promise<Victims> = kind === 'kill'
-    ? spawnPeers(signalUrl, Array.from({ length: victims }, randomId), options)
+    ? spawnPeers(signalUrl, Array.from({ length: victims }, newIdentity), options)
     : Promise.all(doomed.map((e) => e.listen())).then(() => inProcessVictims(doomed))
   let proc: Victims | null = null
   const states = async () => [...explorers.map(localState), ...(proc?.alive ? await proc.states() : [])]
@@ -158,7 +160,7 @@ export async function crashAndRepair(ring: FaultRing, concurrency = 8, guardMs =
   let channelsToVictims = 0
   let survivorsTouching = 0
   for (const e of ring.explorers) {
-    const n = e.ring.channels.remotes().filter((id) => victimIds.has(id)).length
+    const n = explorerInternals(e).ring.channels.remotes().filter((id) => victimIds.has(id)).length
     channelsToVictims += n
     if (n > 0) survivorsTouching++
   }
@@ -169,7 +171,7 @@ export async function crashAndRepair(ring: FaultRing, concurrency = 8, guardMs =
   const ringMs = performance.now() - t0
   const sweeps = await sweepUntilClean(ring.explorers, concurrency, FAULT_TIMING.dialTimeoutMs! + 1000, guardMs - ringMs, () => describeRing(survivors(), [...victimIds]))
   const dialsMs = performance.now() - t0
-  const deadChannels = () => ring.explorers.flatMap((e) => e.ring.channels.remotes().filter((id) => victimIds.has(id)).map((id) => `${e.id} → ${formatId(id)}`))
+  const deadChannels = () => ring.explorers.flatMap((e) => explorerInternals(e).ring.channels.remotes().filter((id) => victimIds.has(id)).map((id) => `${e.id} → ${formatId(id)}`))
   await until(deadChannels, Math.max(guardMs - dialsMs, 30_000), 'every channel to a crashed peer to close')
   const channelsClosedMs = performance.now() - t0
   return {

@@ -1,11 +1,12 @@
 import type { Explorer } from '../../src'
+import { explorerInternals } from '../../src/explorer/internals'
 import { fingerStart, formatId } from '../../src/ids'
 import { RingOracle } from '../../src/testnet'
 import type { PeerState } from './crash-peers'
 
 /** An in-process explorer's ring state, in the same shape as a child process reports it. */
 export function localState(explorer: Explorer): PeerState {
-  const ring = explorer.ring
+  const ring = explorerInternals(explorer).ring
   return {
     id: ring.id,
     joined: ring.joined,

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { firstValueFrom } from 'rxjs'
 import { createExplorer, type Explorer, type ExplorerOptions, type ExplorerSocket } from '../../src'
-import { formatId, randomIdNumber } from '../../src/ids'
+import { explorerInternals } from '../../src/explorer/internals'
+import { formatId, parseId } from '../../src/ids'
+import { identitiesInArc } from '../../src/testnet/identities'
 import type { RoutedSocket, SenderStats } from '../../src/sockets'
 import type { WrtcImpl } from '../../src/transport/webrtc'
 import { spawnPeers, type PeerProcess } from './crash-peers'
@@ -12,15 +14,16 @@ export const MESSAGES = 640
 export const MESSAGE_BYTES = 16 * 1024
 
 /**
- * The ring for the transfer: 7 peers whose ids sit close together (2^20
- * apart), so that every finger row starts beyond the last of them and
- * resolves to the first: each peer's channels are its successor, its
- * predecessor and the first peer. A dial from p1 to p4 then travels
- * p1 → p2 → p3 → p4 (3 hops; p3 has the channel to p4), and its
- * acknowledgements come back p4 → p0 → p1.
+ * The ring for the transfer: 7 peers whose ids lie within a quarter of the
+ * ring (ids are drawn, not chosen), each keeping one finger row, the top one
+ * (half the ring away), which starts beyond the last of them and resolves to
+ * the first: each peer's channels are its successor, its predecessor and the
+ * first peer. A dial from p1 to p4 then travels p1 → p2 → p3 → p4 (3 hops;
+ * p3 has the channel to p4), and its acknowledgements come back p4 → p0 → p1.
  */
 export const PEERS = 7
-const SPACING = 2 ** 20
+const ARC = 1 / 4
+const TRANSFER_RING = { maxFingers: 1 }
 
 export interface TransferFigures {
   /** Source, the two intermediates, target: measured, from the peers that forwarded a probe's frames. */
@@ -59,10 +62,10 @@ export interface TransferRing {
 
 /** The ring above, with peer `victimIndex` (1 … 5) in a child process; resolves once its pointers and fingers are right. */
 export async function startTransferRing(signalUrl: string, wrtc: WrtcImpl, victimIndex: number, options: Partial<ExplorerOptions> = FAULT_TIMING, guardMs = 60_000): Promise<TransferRing> {
-  const base = Math.floor(randomIdNumber() / 2) // far from the wrap-around
-  const ids = Array.from({ length: PEERS }, (_, k) => base + k * SPACING)
-  const local = ids.filter((_, k) => k !== victimIndex)
-  const explorers = local.map((id) => createExplorer({ ...options, signalUrl, wrtc, id: formatId(id) }))
+  const identities = identitiesInArc(PEERS, ARC)
+  const ids = identities.map((identity) => parseId(identity.id))
+  const local = identities.filter((_, k) => k !== victimIndex)
+  const explorers = local.map((identity) => createExplorer({ ...options, ...TRANSFER_RING, signalUrl, wrtc, identity }))
   const collect = new Map<string, (socket: ExplorerSocket) => void>()
   for (const e of explorers) {
     e.incoming$.subscribe((socket) => {
@@ -71,7 +74,7 @@ export async function startTransferRing(signalUrl: string, wrtc: WrtcImpl, victi
       else socket.data$.subscribe({ next: (data) => socket.send(data), error: () => undefined, complete: () => socket.close() })
     })
   }
-  const victim$ = spawnPeers(signalUrl, [formatId(ids[victimIndex])], options)
+  const victim$ = spawnPeers(signalUrl, [identities[victimIndex]], { ...options, ...TRANSFER_RING })
   let victim: PeerProcess | null = null
   const close = async () => {
     await victim?.kill()
@@ -101,9 +104,10 @@ async function pruneSpareChannels(ring: TransferRing): Promise<void> {
   const states = [...ring.explorers.map(localState), ...(await ring.victim.states())]
   const needs = new Map(states.map((s) => [s.id, new Set([s.predecessor, s.successors[0], ...s.fingers.map(([, peer]) => peer)])]))
   for (const e of ring.explorers) {
-    const self = e.ring.id
-    for (const remote of e.ring.channels.remotes()) {
-      if (!needs.get(self)?.has(remote) && !needs.get(remote)?.has(self)) e.ring.channels.close(remote)
+    const { ring: node } = explorerInternals(e)
+    const self = node.id
+    for (const remote of node.channels.remotes()) {
+      if (!needs.get(self)?.has(remote) && !needs.get(remote)?.has(self)) node.channels.close(remote)
     }
   }
 }

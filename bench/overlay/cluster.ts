@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { createSignalServer } from '../../signal-server'
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
+import { explorerInternals } from '../../src/explorer/internals'
 import { fingerStart, formatId } from '../../src/ids'
 import { estimateRingSize } from '../../src/ring/finger-table'
 import { RingOracle } from '../../src/testnet'
@@ -63,7 +64,7 @@ export async function startCluster(peers: number, wrtc: WrtcImpl, options: Parti
  * owner is the peer itself is left empty).
  */
 function problems(explorers: Explorer[]): string[] {
-  const rings = explorers.map((e) => e.ring)
+  const rings = explorers.map((e) => explorerInternals(e).ring)
   const oracle = new RingOracle(rings.map((r) => r.id))
   const found: string[] = []
   for (const r of rings) {

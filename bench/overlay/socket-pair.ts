@@ -1,5 +1,6 @@
 import { Subscription, filter, firstValueFrom, take } from 'rxjs'
 import type { Explorer, ExplorerSocket } from '../../src'
+import { explorerInternals } from '../../src/explorer/internals'
 import { FrameType } from '../../src/wire/frame'
 import type { Link, Pair } from '../pair/link'
 
@@ -21,8 +22,9 @@ export async function socketPair(a: Explorer, b: Explorer): Promise<SocketPair |
   let remote: ExplorerSocket | null = null
   // Watchers, not promises: a failed dial must leave nothing pending behind.
   const watch = new Subscription()
-  watch.add(b.ring.router.frames$(FrameType.Open).pipe(filter((f) => f.source === a.ring.id), take(1)).subscribe((f) => (hops = f.hops)))
-  watch.add(a.ring.router.frames$(FrameType.Accept).pipe(filter((f) => f.source === b.ring.id), take(1)).subscribe((f) => (hopsBack = f.hops)))
+  const [ringA, ringB] = [a, b].map((e) => explorerInternals(e).ring)
+  watch.add(ringB.router.frames$(FrameType.Open).pipe(filter((f) => f.source === ringA.id), take(1)).subscribe((f) => (hops = f.hops)))
+  watch.add(ringA.router.frames$(FrameType.Accept).pipe(filter((f) => f.source === ringB.id), take(1)).subscribe((f) => (hopsBack = f.hops)))
   watch.add(b.incoming$.pipe(filter((s) => s.remoteId === a.id), take(1)).subscribe((s) => (remote = s)))
   const t0 = performance.now()
   try {

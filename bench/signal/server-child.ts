@@ -13,6 +13,7 @@ const send = (m: unknown) => process.send!(m)
 
 async function startOurs(): Promise<{ port: number; path: string }> {
   // require, not import(): only the server being measured gets loaded into this process
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createSignalServer } = require('../../signal-server') as typeof import('../../signal-server')
   const app = createSignalServer({
     // Raised so the benchmark load is neither capped nor rate limited (the limiter still runs).
@@ -26,6 +27,7 @@ async function startOurs(): Promise<{ port: number; path: string }> {
 }
 
 async function startPeerJs(): Promise<{ port: number; path: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { PeerServer } = require('peer') as typeof import('peer')
   return new Promise((resolve) => {
     const app = PeerServer(

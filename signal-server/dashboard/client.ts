@@ -271,6 +271,7 @@ export function startDashboard(config: DashboardConfig): void {
   const url = new URL(config.ringUrl, location.href).toString()
   let last = ''
   let drawnAt = 0
+  let seenAt = 0
   const tick = async (): Promise<void> => {
     try {
       const res = await fetch(url, { cache: 'no-store' })
@@ -285,9 +286,13 @@ export function startDashboard(config: DashboardConfig): void {
       status.textContent = `live · polling ${new URL(url).pathname} every ${pollMs} ms`
       status.title = `last update ${new Date().toLocaleTimeString()}`
       status.className = 'ok'
+      seenAt = Date.now()
+      document.body.classList.remove('stale')
     } catch (err) {
-      status.textContent = `cannot reach the server (${(err as Error).message}); retrying`
+      const seen = seenAt === 0 ? 'nothing seen yet' : `the ring below is as last seen at ${new Date(seenAt).toLocaleTimeString()}`
+      status.textContent = `cannot reach the server (${(err as Error).message}): ${seen}; retrying`
       status.className = 'down'
+      document.body.classList.add('stale')
     }
     setTimeout(() => void tick(), pollMs)
   }

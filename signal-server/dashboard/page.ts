@@ -49,6 +49,17 @@ td { padding: 1px 4px; white-space: nowrap; font-family: ui-monospace, "DejaVu S
 .peer .label { fill: var(--ink); font: 600 15px ui-monospace, "DejaVu Sans Mono", Menlo, monospace; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 #ring:has(.peer:hover) .link { opacity: .12; }
 .peer:hover circle { stroke: #f59e0b; stroke-width: 4; }
+/* Server gone: the ring shown is the last one seen, not the live one. */
+body.stale .stage, body.stale aside { opacity: .45; filter: grayscale(1); }
+/* Phone width: the ring above the cards, as wide as the screen. */
+@media (max-width: 760px) {
+  header { flex-wrap: wrap; gap: 4px 12px; padding: 10px 14px; }
+  header .sub { flex-basis: 100%; order: 3; font-size: 13px; }
+  main { flex-direction: column; align-items: stretch; gap: 12px; padding: 12px; }
+  #ring { width: 100%; min-width: 0; }
+  aside { flex: none; }
+  .card { overflow-x: auto; }
+}
 `
 
 function body(): string {

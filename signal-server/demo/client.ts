@@ -134,7 +134,7 @@ export function startDemo(config: DemoConfig): void {
 
   const renderRingState = (): void => {
     if (!explorer) return
-    const s = explorer.ring.snapshot()
+    const s = explorer.snapshot()
     for (const [key, value] of [['successor', s.successors[0] ?? null], ['predecessor', s.predecessor]] as const) {
       const cell = $(key)
       if (cell.dataset.id === (value ?? '')) continue
@@ -187,12 +187,18 @@ export function startDemo(config: DemoConfig): void {
       send.disabled = true
       close.disabled = true
     }
+    // A socket is reliable while it lives; when it breaks, what we sent since the last reply may be lost.
+    let unconfirmed: HTMLElement[] = []
     const decoder = new TextDecoder()
     socket.data$.subscribe({
-      next: (bytes) => add('theirs', decoder.decode(bytes)),
+      next: (bytes) => {
+        unconfirmed = []
+        add('theirs', decoder.decode(bytes))
+      },
       complete: () => ended('closed', 'closed'),
       error: (error: unknown) => {
-        ended('failed', 'reset')
+        ended('failed', 'connection lost')
+        for (const li of unconfirmed) li.classList.add('unconfirmed')
         add('note', describeError(error, 'connection lost'))
       },
     })
@@ -202,9 +208,10 @@ export function startDemo(config: DemoConfig): void {
       if (text === '') return
       if (socket.send(text)) {
         add('mine', text)
+        unconfirmed.push(log.lastElementChild as HTMLElement)
         input.value = ''
       } else {
-        add('note', 'not sent: the chat is closed')
+        add('note', `not sent: the chat is closed — "${text}"`)
       }
     })
     close.addEventListener('click', () => {
@@ -213,10 +220,30 @@ export function startDemo(config: DemoConfig): void {
     })
   }
 
+  /** Joined, but every direct channel gone (the other peers left): say so, not "joined the ring". */
+  const showRingStatus = (): void => {
+    if (status.dataset.state !== 'joined' && status.dataset.state !== 'alone') return
+    if (peers.size > 0) setStatus('joined', 'joined the ring')
+    else setStatus('alone', 'alone: no other peer is connected')
+  }
+
+  /** The signalling server, polled: when it is gone, no new peer can join (chats over the ring go on). */
+  const healthUrl = new URL(config.signalPath.replace(/ws$/, 'health'), location.href).toString()
+  const server = $('server')
+  const checkServer = (): void => {
+    void fetch(healthUrl, { cache: 'no-store' }).then(
+      (res) => res.ok,
+      () => false,
+    ).then((up) => {
+      server.dataset.state = up ? 'up' : 'down'
+      server.textContent = up ? '' : 'signalling server unreachable: no new peer can join, chats over the ring go on'
+    })
+  }
+
   const dial = (): void => {
     const id = dialInput.value.trim().toLowerCase()
     showError('')
-    if (!explorer || status.dataset.state !== 'joined') {
+    if (!explorer || (status.dataset.state !== 'joined' && status.dataset.state !== 'alone')) {
       showError(describeError({ code: 'NOT_LISTENING', message: 'wait until the page has joined' }, `dial ${id}`))
       return
     }
@@ -276,6 +303,7 @@ export function startDemo(config: DemoConfig): void {
       if (p.type === 'up') peers.add(p.id)
       else peers.delete(p.id)
       renderPeers()
+      showRingStatus()
     })
     e.incoming$.subscribe((socket) => openChat(socket, 'in'))
     renderFingers(e.id)
@@ -283,6 +311,7 @@ export function startDemo(config: DemoConfig): void {
     e.listen().then(
       () => {
         setStatus('joined', 'joined the ring')
+        showRingStatus()
         renderRingState()
       },
       (error: unknown) => {
@@ -295,8 +324,10 @@ export function startDemo(config: DemoConfig): void {
     )
   }
   joinButton.addEventListener('click', join)
-  // Successor and predecessor have no events: sample them (diagnostics API `ring.snapshot()`).
+  // Successor and predecessor have no events: sample them (`explorer.snapshot()`).
   setInterval(renderRingState, 500)
+  checkServer()
+  setInterval(checkServer, 3000)
   addEventListener('pagehide', () => void explorer?.close())
   join()
 }

@@ -43,23 +43,42 @@ button { font: inherit; }
 #dial, .send, #join { border: 0; border-radius: 6px; padding: 6px 16px; background: var(--accent); color: #fff; cursor: pointer; }
 button:disabled { opacity: .5; cursor: default; }
 #error { color: var(--bad); margin-top: 8px; }
-#chats { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 14px; }
+#chats { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 14px; }
 .chat { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; display: flex; flex-direction: column; gap: 8px; }
 .chat header { display: flex; align-items: baseline; gap: 8px; font-size: 14px; }
 .chat .dir { color: var(--muted); }
 .chat .chat-status { margin-left: auto; color: var(--ok); font-size: 13px; }
 .chat[data-state="closed"] .chat-status, .chat[data-state="failed"] .chat-status { color: var(--bad); }
 .chat .close { border: 1px solid var(--line); background: #fff; border-radius: 6px; font-size: 13px; cursor: pointer; }
-.messages { list-style: none; margin: 0; padding: 0; height: 104px; overflow-y: auto; font-size: 14px; border-top: 1px solid var(--line); }
+/* The newest chat gets the room the viewport has left; older ones stay readable. */
+.messages { list-style: none; margin: 0; padding: 0; height: clamp(160px, calc(100vh - 300px), 900px); overflow-y: auto; font-size: 14px; border-top: 1px solid var(--line); }
+#chats:has(.chat + .chat) .messages { height: clamp(160px, calc(50vh - 160px), 600px); }
 .msg { padding: 2px 0; overflow-wrap: anywhere; }
 .msg .who { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; color: var(--muted); margin-right: 8px; }
 .msg.mine .who { color: var(--accent); }
 .msg.note { color: var(--bad); }
+.msg.unconfirmed .body::after { content: " · may not have arrived"; color: var(--bad); font-size: 12px; }
+#server { font-size: 14px; color: var(--bad); }
+#server[data-state="up"], #server[data-state="unknown"] { display: none; }
+#status[data-state="alone"]::before { color: #f59e0b; }
+/* Phone width: one column, the dial box and chats first, this peer's tables after. */
+@media (max-width: 760px) {
+  body > header { flex-wrap: wrap; gap: 2px 12px; padding: 10px 14px; }
+  body > header .sub { display: none; }
+  #status { margin-left: 0; flex-basis: 100%; order: 3; }
+  #server { flex-basis: 100%; order: 4; }
+  main { flex-direction: column; align-items: stretch; gap: 12px; padding: 12px; }
+  .side { flex: none; }
+  .talk { order: -1; }
+  #chats { grid-template-columns: 1fr; }
+  .messages, #chats:has(.chat + .chat) .messages { height: clamp(160px, calc(100vh - 280px), 700px); }
+  td { white-space: normal; }
+}
 `
 
 function body(): string {
   return `
-<header><h1>webrtc-explorer</h1><span class="sub">demo: join the ring, dial any id, chat</span><span id="status" data-state="loading">loading…</span><button id="join" type="button" hidden>Join again</button></header>
+<header><h1>webrtc-explorer</h1><span class="sub">demo: join the ring, dial any id, chat</span><span id="status" data-state="loading">loading…</span><span id="server" data-state="unknown" role="status"></span><button id="join" type="button" hidden>Join again</button></header>
 <main>
   <div class="side">
     <section class="card"><h2>This peer</h2><div class="kv">
@@ -75,7 +94,7 @@ function body(): string {
   </div>
   <div class="talk">
     <section class="card"><h2>Dial a peer</h2>
-      <form id="dial-form"><input id="dial-id" placeholder="peer id: 12 hex characters (click any id to fill it in)" maxlength="12" spellcheck="false" autocomplete="off" aria-label="peer id to dial"><button id="dial" type="submit">Dial</button></form>
+      <form id="dial-form"><input id="dial-id" placeholder="peer id (12 hex; click any id)" maxlength="12" spellcheck="false" autocomplete="off" aria-label="peer id to dial"><button id="dial" type="submit">Dial</button></form>
       <div id="error" role="alert" hidden></div>
     </section>
     <div id="no-chats" class="muted">No chats yet. Dial a peer, or wait for one to dial you.</div>

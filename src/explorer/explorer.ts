@@ -1,13 +1,16 @@
 import {
-  Observable, Subject, Subscription, asyncScheduler, catchError, defer, exhaustMap, filter, firstValueFrom, lastValueFrom, map, of,
-  takeUntil, throwError,
+  EMPTY, Observable, Subject, Subscription, catchError, defer, exhaustMap, filter, firstValueFrom, lastValueFrom, map, takeUntil, throwError,
 } from 'rxjs'
-import { ExplorerError } from '../errors'
+import { Diagnostics, type Diagnostic, type DiagnosticCode } from '../diagnostics'
+import { ExplorerError, isExplorerError } from '../errors'
+import type { Identity } from '../identity'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
 import { RingNode } from '../ring/node'
+import type { RingSnapshot } from '../ring/snapshot'
 import { SocketLayer, type ExplorerSocket } from '../sockets'
 import { createWebRtcTransport } from '../transport/webrtc'
+import { registerExplorerInternals } from './internals'
 import { joinRing$, reattach$, type JoinContext } from './join'
 import { resolveExplorerOptions, type ExplorerOptions } from './options'
 import { ringReports$ } from './report'
@@ -25,16 +28,23 @@ export interface PeerEvent {
   id: string
 }
 
+/** This peer's place in the ring at one moment (see docs/api.md). */
+export type ExplorerSnapshot = RingSnapshot
+
 /** One peer of the overlay. See docs/api.md. */
 export interface Explorer {
-  /** This peer's id, 12 lowercase hex characters. */
+  /** This peer's id, 12 lowercase hex characters: derived from its public key. */
   readonly id: string
+  /** This peer's raw 32-byte Ed25519 public key (a copy). */
+  readonly publicKey: Uint8Array
   /** Sockets other peers dialled to us. While nobody subscribes, dials to us are refused (DIAL_REFUSED). */
   readonly incoming$: Observable<ExplorerSocket>
   /** Every change of a finger row: `{ row, id, previous }` (ids null when absent). */
   readonly fingers$: Observable<FingerUpdate>
   /** Direct channels opening and closing. */
   readonly peers$: Observable<PeerEvent>
+  /** Background failures, coded: why a finger, a repair or the server connection failed (the peer retries on its own). */
+  readonly diagnostics$: Observable<Diagnostic>
   /** Joins the overlay through the signalling server; resolves once this peer is in the ring and routable. */
   listen(): Promise<void>
   /** Cold: a socket to the peer with this id (see ExplorerSocket); errors PEER_NOT_FOUND, DIAL_TIMEOUT, NOT_LISTENING, ... */
@@ -45,10 +55,10 @@ export interface Explorer {
   updateFinger(row: number): Observable<FingerUpdate>
   /** Refreshes every finger row worth keeping now; emits each row's state. */
   updateFingerTable(): Observable<FingerUpdate>
+  /** This peer's ring state now: successors, predecessor, fingers, channels. */
+  snapshot(): ExplorerSnapshot
   /** Closes sockets (gracefully, bounded), every channel and the server connection. */
   close(): Promise<void>
-  /** Diagnostics, not a stable API: the ring node underneath. */
-  readonly ring: RingNode
 }
 
 /** Makes a peer; nothing happens until listen(). Misuse (no signalUrl, a bad id) throws at once. */
@@ -58,10 +68,13 @@ export function createExplorer(options: ExplorerOptions): Explorer {
 
 class ExplorerPeer implements Explorer {
   readonly id: string
-  readonly ring: RingNode
+  private readonly identity: Identity
   readonly incoming$: Observable<ExplorerSocket>
   readonly fingers$: Observable<FingerUpdate>
   readonly peers$: Observable<PeerEvent>
+  readonly diagnostics$: Observable<Diagnostic>
+  private readonly ring: RingNode
+  private readonly diagnostics: Diagnostics
   private readonly sockets: SocketLayer
   private readonly link: ServerLink
   private readonly serverSignalling: ServerSignalling
@@ -75,24 +88,28 @@ class ExplorerPeer implements Explorer {
 
   constructor(options: ExplorerOptions) {
     const o = resolveExplorerOptions(options)
-    const scheduler = asyncScheduler
-    const random = Math.random
-    this.id = formatId(o.id)
-    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers: options.iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
-    this.ring = new RingNode({ id: o.id, transport, scheduler, random, ...o.ring })
+    const { scheduler, random } = o
+    this.identity = o.identity
+    this.id = o.identity.id
+    // ICE servers: the app's own, else what the signalling server handed out last (read at each new connection).
+    const iceServers = options.iceServers ?? (() => this.link.iceServers)
+    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
+    const diagnostics = (this.diagnostics = new Diagnostics(() => scheduler.now()))
+    this.ring = new RingNode({ id: o.id, transport, scheduler, random, diagnostics, ...o.ring })
     this.sockets = new SocketLayer(
       { id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null },
       o.sockets,
       random,
     )
     this.link = new ServerLink(
-      { url: o.signalUrl, WebSocket: o.WebSocket, id: this.id, serverTimeoutMs: o.serverTimeoutMs, reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs },
+      { url: o.signalUrl, WebSocket: o.WebSocket, identity: o.identity, serverTimeoutMs: o.serverTimeoutMs, reconnectMinMs: o.reconnectMinMs, reconnectMaxMs: o.reconnectMaxMs },
       scheduler,
       random,
+      diagnostics,
     )
     this.serverSignalling = new ServerSignalling(this.link, transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random)
     this.join = {
-      ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random,
+      ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random, diagnostics,
       // Candidates that are still joining finish within a round or two: retry soon, never wait long.
       attempts: o.joinAttempts, backoffMs: o.ring.stabilizeMs / 2, maxBackoffMs: 4 * o.ring.stabilizeMs, graceMs: 2 * o.ring.stabilizeMs,
     }
@@ -100,6 +117,12 @@ class ExplorerPeer implements Explorer {
     this.incoming$ = this.sockets.incoming$
     this.fingers$ = this.ring.fingers$
     this.peers$ = this.ring.peers$.pipe(map(({ type, peer }) => ({ type, id: formatId(peer) })))
+    this.diagnostics$ = diagnostics.events$
+    registerExplorerInternals(this, { ring: this.ring, sockets: this.sockets, link: this.link })
+  }
+
+  get publicKey(): Uint8Array {
+    return this.identity.publicKey
   }
 
   listen(): Promise<void> {
@@ -140,6 +163,10 @@ class ExplorerPeer implements Explorer {
     return this.whenListening$(() => this.ring.updateFingerTable$())
   }
 
+  snapshot(): ExplorerSnapshot {
+    return this.ring.snapshot()
+  }
+
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing$.next()
@@ -148,7 +175,8 @@ class ExplorerPeer implements Explorer {
       this.subscriptions.unsubscribe()
       this.serverSignalling.close()
       this.ring.close()
-      await lastValueFrom(this.link.close$().pipe(catchError(() => of(undefined))), { defaultValue: undefined })
+      await lastValueFrom(this.link.close$().pipe(catchError((error) => this.report('SERVER_CLOSE_FAILED', error))), { defaultValue: undefined })
+      this.diagnostics.complete()
     })()
     return this.closed
   }
@@ -157,18 +185,24 @@ class ExplorerPeer implements Explorer {
   private joined(): void {
     this.listened = true
     this.link.keepAlive()
-    this.subscriptions.add(ringReports$(this.ring, this.reportMs, asyncScheduler).subscribe((report) => this.link.report(report)))
+    this.subscriptions.add(ringReports$(this.ring, this.reportMs, this.join.scheduler).subscribe((report) => this.link.report(report)))
     this.subscriptions.add(
       this.ring.peers$
         .pipe(
           filter((event) => event.type === 'down' && this.ring.channels.size === 0),
-          exhaustMap(() => reattach$(this.join).pipe(catchError(() => of(undefined)))),
+          // Retries until it has a channel again; only closing ends it.
+          exhaustMap(() => reattach$(this.join).pipe(catchError((error) => (isExplorerError(error, 'CLOSED') ? EMPTY : this.report('REATTACH_FAILED', error))))),
         )
         .subscribe(),
     )
-    this.subscriptions.add(followSuccessorHints$(this.link.hints$, this.ring, this.serverSignalling).subscribe())
-    // Fill the finger table now rather than one row per fix-fingers tick.
-    this.subscriptions.add(this.ring.updateFingerTable$().subscribe({ error: () => undefined }))
+    this.subscriptions.add(followSuccessorHints$(this.link.hints$, this.ring, this.serverSignalling, this.diagnostics).subscribe())
+    // Fill the finger table now rather than one row per fix-fingers tick (a row that fails is reported and left to fix-fingers).
+    this.subscriptions.add(this.ring.updateFingerTable$().subscribe({ error: (error) => this.report('FINGER_FAILED', error) }))
+  }
+
+  private report(code: DiagnosticCode, error: unknown): Observable<never> {
+    this.diagnostics.report(code, error)
+    return EMPTY
   }
 
   private whenListening$<T>(body: () => Observable<T>): Observable<T> {

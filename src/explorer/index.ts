@@ -1,3 +1,3 @@
-export { createExplorer, type Explorer, type PeerEvent } from './explorer'
+export { createExplorer, type Explorer, type ExplorerSnapshot, type PeerEvent } from './explorer'
 export type { ExplorerOptions } from './options'
 export type { WebSocketConstructor, WebSocketLike } from './websocket'

@@ -2,12 +2,11 @@ import {
   EMPTY, NEVER, Observable, SchedulerLike, catchError, concat, defaultIfEmpty, defer, filter, finalize, map, merge, of, retry, switchMap, take,
   throwError, timer,
 } from 'rxjs'
+import type { DiagnosticCode, Diagnostics } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
 import { formatId, parseId } from '../ids'
-import { RingOp, decodeRingMessage } from '../ring/messages'
 import type { RingNode } from '../ring/node'
 import type { Channel } from '../transport/types'
-import { FrameType } from '../wire/frame'
 import type { ServerLink } from './server-link'
 import type { ServerSignalling } from './server-signalling'
 
@@ -17,6 +16,7 @@ export interface JoinContext {
   signalling: ServerSignalling
   scheduler: SchedulerLike
   random: () => number
+  diagnostics: Diagnostics
   /** Rounds of asking the server for candidates. */
   attempts: number
   /** How long to wait for a listed peer that is still joining itself. */
@@ -44,10 +44,12 @@ export function joinRing$(ctx: JoinContext): Observable<void> {
         ctx.ring.create()
         return of(undefined)
       }
-      return firstOf$(candidates, (c) => joinThrough$(ctx, c), 'no listed peer could take us into the ring')
+      return firstOf$(ctx, candidates, (c) => joinThrough$(ctx, c), 'JOIN_CANDIDATE_FAILED', 'no listed peer could take us into the ring')
     }),
   )
-  return round$.pipe(retry({ count: ctx.attempts - 1, delay: (error, n) => pause$(ctx, error, n) }))
+  // A server that cannot be reached at all fails listen() at once (SIGNAL_FAILED): retrying only hides it.
+  const delay = (error: unknown, n: number) => (isExplorerError(error, 'SIGNAL_FAILED') ? throwError(() => error) : pause$(ctx, error, n, 'JOIN_ATTEMPT_FAILED'))
+  return round$.pipe(retry({ count: ctx.attempts - 1, delay }))
 }
 
 /**
@@ -62,21 +64,19 @@ export function reattach$(ctx: JoinContext): Observable<void> {
       // Alone in the registry, or someone reached us meanwhile: nothing to do.
       if (candidates.length === 0 || ctx.ring.channels.size > 0) return of(undefined)
       const attach$ = (c: number) => ctx.signalling.connect$(c).pipe(map((channel) => void ctx.ring.channels.add(channel, ctx.ring.id)))
-      return firstOf$(candidates, attach$, 'no listed peer could be reached')
+      return firstOf$(ctx, candidates, attach$, 'REATTACH_FAILED', 'no listed peer could be reached')
     }),
   )
-  return round$.pipe(retry({ delay: (error, n) => (ctx.ring.channels.size > 0 ? EMPTY : pause$(ctx, error, n)) }))
+  return round$.pipe(retry({ delay: (error, n) => (ctx.ring.channels.size > 0 ? EMPTY : pause$(ctx, error, n, 'REATTACH_FAILED')) }))
 }
 
 function joinThrough$(ctx: JoinContext, candidate: number): Observable<void> {
   const { ring } = ctx
   // A candidate still joining says so in its first Hello. It may finish soon
   // (its next Hello says joined, and ring.join$ goes on): give it a grace period, then move on.
-  const notInRing$ = ring.router.frames$(FrameType.Ring).pipe(
-    filter((f) => f.source === candidate && f.from === candidate),
-    map((f) => helloJoined(f.payload)),
-    filter((joined): joined is boolean => joined !== null),
-    switchMap((joined) => (joined ? NEVER : timer(ctx.graceMs, ctx.scheduler))),
+  const notInRing$ = ring.hellos$.pipe(
+    filter((hello) => hello.peer === candidate),
+    switchMap(({ joined }) => (joined ? NEVER : timer(ctx.graceMs, ctx.scheduler))),
     map((): never => {
       throw new ExplorerError('JOIN_FAILED', `${formatId(candidate)} is not in the ring yet`)
     }),
@@ -91,9 +91,17 @@ function joinThrough$(ctx: JoinContext, candidate: number): Observable<void> {
   )
 }
 
-/** Tries `attempt` on each candidate in turn; completes after the first success. */
-function firstOf$(candidates: number[], attempt: (c: number) => Observable<void>, failure: string): Observable<void> {
-  return concat(...candidates.map((c) => defer(() => attempt(c)).pipe(map(() => true), catchError(() => EMPTY)))).pipe(
+/** Tries `attempt` on each candidate in turn (each failure reported as `code`); completes after the first success. */
+function firstOf$(ctx: JoinContext, candidates: number[], attempt: (c: number) => Observable<void>, code: DiagnosticCode, failure: string): Observable<void> {
+  const tried = (c: number) =>
+    defer(() => attempt(c)).pipe(
+      map(() => true),
+      catchError((error) => {
+        ctx.diagnostics.report(code, error, { peer: c })
+        return EMPTY
+      }),
+    )
+  return concat(...candidates.map(tried)).pipe(
     take(1),
     defaultIfEmpty(false),
     map((ok) => {
@@ -102,20 +110,13 @@ function firstOf$(candidates: number[], attempt: (c: number) => Observable<void>
   )
 }
 
-function pause$(ctx: JoinContext, error: unknown, attempt: number): Observable<unknown> {
+/** The pause after a failed round (reported as `code`), jittered and growing; none after CLOSED. */
+function pause$(ctx: JoinContext, error: unknown, attempt: number, code: DiagnosticCode): Observable<unknown> {
   if (isExplorerError(error, 'CLOSED')) return throwError(() => error)
+  ctx.diagnostics.report(code, error)
   const ceiling = Math.min(ctx.maxBackoffMs, ctx.backoffMs * 2 ** (attempt - 1))
   return timer(Math.round(ceiling * (0.5 + 0.5 * ctx.random())), ctx.scheduler)
 }
 
 const others = (ctx: JoinContext, ids: string[]): number[] => ids.map(parseId).filter((id) => id !== ctx.ring.id)
 
-/** The joined flag of a Hello; null for any other ring message. */
-function helloJoined(payload: Uint8Array): boolean | null {
-  try {
-    const message = decodeRingMessage(payload)
-    return message.op === RingOp.Hello ? message.joined : null
-  } catch {
-    return null
-  }
-}

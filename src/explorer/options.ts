@@ -1,5 +1,7 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs'
 import { ExplorerError } from '../errors'
-import { parseId, randomIdNumber } from '../ids'
+import { isIdentity, newIdentity, type Identity } from '../identity'
+import { parseId } from '../ids'
 import { RING_DEFAULTS, type RingTimingOptions } from '../ring/options'
 import type { AbusePolicy } from '../router/router'
 import { resolveSocketOptions, type ResolvedSocketOptions, type SocketOptions } from '../sockets/options'
@@ -13,17 +15,21 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
    * Several (instances of one cluster): the explorer starts at a random one and moves to the next whenever a connection fails or is lost.
    */
   signalUrl: string | readonly string[]
-  /** This peer's id, 12 lowercase hex characters. Default: random. */
-  id?: string
+  /**
+   * Who this peer is: its id is derived from the identity's key. Default: a
+   * fresh one (a new id every run); persist `identity.export()` and pass
+   * `await importIdentity(saved)` to keep an id (docs/api.md, "Identity").
+   */
+  identity?: Identity
   /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
   wrtc?: WrtcImpl
-  /** STUN/TURN servers for WebRTC. Default none (host candidates: LAN and loopback only). */
+  /** STUN/TURN servers for WebRTC. Default: those the signalling server hands out (its own STUN, TURN if configured; docs/nat.md). */
   iceServers?: RTCIceServer[]
   /** Finger channels kept at most. Default 16. */
   maxFingers?: number
   /** Successor list length. Default 16. */
   successors?: number
-  /** Direct channels kept at most. Default 64. */
+  /** Direct channels kept at most. Default 256. */
   maxChannels?: number
   /** When a neighbour's malformed frames get its channel closed. Default 16 within 10 s (docs/protocol.md, "Hostile input"). */
   abusePolicy?: Partial<AbusePolicy>
@@ -41,10 +47,15 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   reportMs?: number
   /** Advanced: channels from this transport instead of WebRTC (the in-memory one in tests and simulation). */
   transport?: Transport
+  /** Advanced: every timer of the peer runs here (a virtual-time scheduler in tests). Default: rxjs `asyncScheduler`. */
+  scheduler?: SchedulerLike
+  /** Advanced: randomness for jitter and request ids (a seeded one in tests). Default: `Math.random`. */
+  random?: () => number
 }
 
 export interface ResolvedExplorerOptions {
   signalUrl: readonly string[]
+  identity: Identity
   id: number
   ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy> }
   sockets: ResolvedSocketOptions
@@ -54,6 +65,8 @@ export interface ResolvedExplorerOptions {
   reconnectMinMs: number
   reconnectMaxMs: number
   reportMs: number
+  scheduler: SchedulerLike
+  random: () => number
 }
 
 const EXPLORER_DEFAULTS = {
@@ -68,6 +81,9 @@ const EXPLORER_DEFAULTS = {
 export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplorerOptions {
   if (typeof options !== 'object' || options === null) throw bad('createExplorer needs an options object with signalUrl')
   const signalUrl = checkUrls(options.signalUrl)
+  if ('id' in options) throw bad('the id option is gone: ids are derived from keys. Pass identity: await importIdentity(saved) to keep an id (docs/api.md)')
+  if (options.identity !== undefined && !isIdentity(options.identity)) throw bad('identity must come from createIdentity() or importIdentity()')
+  const identity = options.identity ?? newIdentity()
   const number = (name: keyof ExplorerOptions, fallback: number, min = 0): number => {
     const value = options[name] ?? fallback
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw bad(`${name} must be a finite number ≥ ${min}, got ${String(value)}`)
@@ -75,7 +91,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
   }
   const resolved: ResolvedExplorerOptions = {
     signalUrl,
-    id: options.id === undefined ? randomIdNumber() : parseId(options.id),
+    identity,
+    id: parseId(identity.id),
     ring: {
       stabilizeMs: number('stabilizeMs', RING_DEFAULTS.stabilizeMs, 1),
       fixFingersMs: number('fixFingersMs', RING_DEFAULTS.fixFingersMs, 1),
@@ -94,6 +111,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
     reconnectMinMs: number('reconnectMinMs', EXPLORER_DEFAULTS.reconnectMinMs, 1),
     reconnectMaxMs: number('reconnectMaxMs', EXPLORER_DEFAULTS.reconnectMaxMs, 1),
     reportMs: number('reportMs', EXPLORER_DEFAULTS.reportMs, 1),
+    scheduler: checkScheduler(options.scheduler),
+    random: checkRandom(options.random),
   }
   if (resolved.reconnectMaxMs < resolved.reconnectMinMs) throw bad('reconnectMaxMs must be ≥ reconnectMinMs')
   return resolved
@@ -115,6 +134,21 @@ function checkUrl(value: unknown): string {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw bad(`signalUrl must be a ws: or wss: URL, got ${url.protocol}`)
   return value
+}
+
+function checkScheduler(value: unknown): SchedulerLike {
+  if (value === undefined) return asyncScheduler
+  const scheduler = value as Partial<SchedulerLike> | null
+  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.now !== 'function' || typeof scheduler.schedule !== 'function') {
+    throw bad('scheduler must be an rxjs SchedulerLike (now() and schedule())')
+  }
+  return value as SchedulerLike
+}
+
+function checkRandom(value: unknown): () => number {
+  if (value === undefined) return Math.random
+  if (typeof value !== 'function') throw bad('random must be a function returning numbers in [0, 1)')
+  return value as () => number
 }
 
 const bad = (message: string) => new ExplorerError('BAD_OPTIONS', message)

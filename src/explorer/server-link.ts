@@ -1,11 +1,17 @@
 import {
-  EMPTY, Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, filter, map, merge, of, switchMap, take, tap, timer,
+  BehaviorSubject, Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, filter, from, ignoreElements, map, merge, of, switchMap,
+  take, tap, timer,
 } from 'rxjs'
+import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
+import { signAs, toBase64url, type Identity } from '../identity'
 import { isIdString } from '../ids'
 import { withTimeout } from '../operators'
-import { JOIN_REFUSALS, type JoinedReply, type RingReport, type SignalDelivery } from '../protocol/signal-server'
+import { parseIceServers } from '../protocol/ice-servers'
+import { JOIN_REFUSALS, joinProofText, type IceServer, type JoinMessage, type JoinedReply, type RingReport, type SignalDelivery } from '../protocol/signal-server'
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket'
+
+const encoder = new TextEncoder()
 
 /** A relayed signal as the explorer sees it. */
 export type ServerSignal = Omit<SignalDelivery, 'type'>
@@ -19,7 +25,8 @@ export interface ServerLinkOptions {
   /** The server's URLs (instances of one cluster): tried in turn, from a random one. */
   url: readonly string[]
   WebSocket: WebSocketConstructor
-  id: string
+  /** Whose key the joins prove (the id is derived from it). */
+  identity: Identity
   serverTimeoutMs: number
   reconnectMinMs: number
   reconnectMaxMs: number
@@ -38,6 +45,8 @@ export class ServerLink {
   private readonly errors = new Subject<ServerError>()
   private readonly joined = new Subject<JoinedReply>()
   private readonly hints = new Subject<string>()
+  /** The current connection's open challenge (null until it arrives, and after a join used it). */
+  private readonly nonce = new BehaviorSubject<string | null>(null)
   readonly signals$: Observable<ServerSignal> = this.signals.asObservable()
   /** Ids the server says are a closer successor of ours than the one we reported. */
   readonly hints$: Observable<string> = this.hints.asObservable()
@@ -50,14 +59,26 @@ export class ServerLink {
   private failures = 0
   private lastReport: string | null = null
   private closed = false
+  private ice: IceServer[] = []
   private next: number
 
   constructor(
     private readonly options: ServerLinkOptions,
     private readonly scheduler: SchedulerLike,
     private readonly random: () => number,
+    private readonly diagnostics: Diagnostics,
   ) {
     this.next = options.url.length > 1 ? Math.floor(random() * options.url.length) : 0
+  }
+
+  /** How many server URLs the link rotates through. */
+  get serverCount(): number {
+    return this.options.url.length
+  }
+
+  /** The ICE servers the server handed us last (its joined reply, or a renewal of TURN credentials). */
+  get iceServers(): IceServer[] {
+    return this.ice
   }
 
   /** Our id is registered on a live connection: signals can flow. */
@@ -73,7 +94,7 @@ export class ServerLink {
     return this.connect$().pipe(
       take(1),
       // The reply is awaited before the join goes out: merge subscribes in order.
-      switchMap(() => merge(this.joinedReply$(), defer(() => this.sendJoin()))),
+      switchMap(() => merge(this.joinedReply$(), this.sendJoin$())),
       take(1),
       tap(() => {
         this.registered = true
@@ -112,6 +133,7 @@ export class ServerLink {
       this.errors.complete()
       this.joined.complete()
       this.hints.complete()
+      this.nonce.complete()
       const socket = this.socket
       this.socket = null
       if (socket === null || socket.readyState > WS_OPEN) return of(undefined)
@@ -135,11 +157,29 @@ export class ServerLink {
     return merge(this.joined, refused$).pipe(take(1))
   }
 
-  private sendJoin(): Observable<never> {
-    if (this.registered) this.send(JSON.stringify({ type: 'leave' }))
-    this.registered = false
-    this.send(JSON.stringify({ type: 'join', id: this.options.id }))
-    return EMPTY
+  /**
+   * Leaves first when registered (the server then opens a new challenge),
+   * waits for the connection's challenge, signs it and sends the join.
+   */
+  private sendJoin$(): Observable<never> {
+    return defer(() => {
+      if (this.registered) {
+        this.nonce.next(null)
+        this.send(JSON.stringify({ type: 'leave' }))
+      }
+      this.registered = false
+      const { identity } = this.options
+      return this.nonce.pipe(
+        filter((nonce): nonce is string => nonce !== null),
+        take(1),
+        switchMap((nonce) => from(signAs(identity, encoder.encode(joinProofText(nonce, identity.id))))),
+        tap((sig) => {
+          const join: JoinMessage = { type: 'join', id: identity.id, key: toBase64url(identity.publicKey), sig: toBase64url(sig) }
+          this.send(JSON.stringify(join))
+        }),
+        ignoreElements(),
+      )
+    })
   }
 
   private connect$(): Observable<WebSocketLike> {
@@ -164,6 +204,7 @@ export class ServerLink {
     }
     this.socket = socket
     this.opening = opening
+    this.nonce.next(null)
     socket.onopen = () => {
       if (this.opening === opening) this.opening = null
       opening.next(socket)
@@ -192,7 +233,12 @@ export class ServerLink {
     const delay = Math.round(ceiling * (0.5 + 0.5 * this.random()))
     this.reconnect = timer(delay, this.scheduler).subscribe(() => {
       this.reconnect = null
-      this.register$().subscribe({ error: () => this.scheduleReconnect() })
+      this.register$().subscribe({
+        error: (error) => {
+          this.diagnostics.report('SERVER_UNREACHABLE', error)
+          this.scheduleReconnect()
+        },
+      })
     })
   }
 
@@ -230,13 +276,22 @@ export class ServerLink {
       case 'signal':
         if (isIdString(message.from)) this.signals.next({ from: message.from, data: message.data })
         return
+      case 'challenge':
+        if (typeof message.nonce === 'string') this.nonce.next(message.nonce)
+        return
       case 'joined': {
+        // The join used the challenge: the next join (after a leave) waits for a new one.
+        this.nonce.next(null)
         const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter(isIdString) : [])
         const successors = ids(message.successors)
         const predecessor = isIdString(message.predecessor) ? message.predecessor : null
-        this.joined.next({ type: 'joined', id: this.options.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1 })
+        this.ice = parseIceServers(message.iceServers)
+        this.joined.next({ type: 'joined', id: this.options.identity.id, successors, ring: ids(message.ring), predecessor, peers: typeof message.peers === 'number' ? message.peers : successors.length + 1, iceServers: this.ice })
         return
       }
+      case 'ice-servers':
+        this.ice = parseIceServers(message.iceServers)
+        return
       case 'hint':
         if (isIdString(message.successor)) this.hints.next(message.successor)
         return

@@ -1,4 +1,5 @@
 import { EMPTY, Observable, catchError, exhaustMap, filter, map } from 'rxjs'
+import type { Diagnostics } from '../diagnostics'
 import { parseId } from '../ids'
 import type { RingNode } from '../ring/node'
 import type { ServerSignalling } from './server-signalling'
@@ -11,14 +12,17 @@ import type { ServerSignalling } from './server-signalling'
  * One handshake at a time; hints that arrive meanwhile are dropped (the
  * server repeats a hint that still holds).
  */
-export function followSuccessorHints$(hints$: Observable<string>, ring: RingNode, signalling: ServerSignalling): Observable<void> {
+export function followSuccessorHints$(hints$: Observable<string>, ring: RingNode, signalling: ServerSignalling, diagnostics: Diagnostics): Observable<void> {
   return hints$.pipe(
     map(parseId),
     filter((peer) => ring.wantsSuccessor(peer)),
     exhaustMap((peer) =>
       signalling.connect$(peer).pipe(
         map((channel) => void ring.channels.add(channel, ring.id)),
-        catchError(() => EMPTY),
+        catchError((error) => {
+          diagnostics.report('SERVER_HINT_FAILED', error, { peer })
+          return EMPTY
+        }),
       ),
     ),
   )

@@ -9,14 +9,25 @@
 export const ID_PATTERN = '^[0-9a-f]{12}$'
 
 export const ERROR_CODES = [
-  'BAD_MESSAGE', 'BAD_ID', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED',
+  'BAD_MESSAGE', 'BAD_ID', 'BAD_PROOF', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED', 'TOO_MANY_PEERS',
   // A clustered server (Redis/Valkey) cannot reach its shared registry: joins and signals to other instances wait for it.
   'REGISTRY_UNAVAILABLE',
 ] as const
 export type SignalErrorCode = (typeof ERROR_CODES)[number]
 
-/** Join answers that end the attempt at once (the explorer backs off and tries again, through its next server URL if it has several). */
-export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['ID_TAKEN', 'BAD_ID', 'REGISTRY_UNAVAILABLE'])
+/**
+ * Every join refusal: the server sends a fresh challenge after each, and the
+ * explorer backs off and tries again (through its next server URL if it has several).
+ */
+export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['BAD_ID', 'BAD_PROOF', 'ID_TAKEN', 'RATE_LIMITED', 'TOO_MANY_PEERS', 'REGISTRY_UNAVAILABLE'])
+
+/** Raw bytes behind the base64url fields of a join. */
+export const NONCE_BYTES = 32
+export const KEY_BYTES = 32
+export const SIGNATURE_BYTES = 64
+
+/** What a join's `sig` signs (UTF-8): proves the key for this connection's latest challenge, and binds the id. */
+export const joinProofText = (nonce: string, id: string): string => `webrtc-explorer join ${nonce} ${id}`
 
 /** WebSocket close codes the server uses. */
 export const CLOSE_GOING_AWAY = 1001
@@ -32,6 +43,10 @@ export const MAX_REPORTED_FINGERS = 48
 export interface JoinMessage {
   type: 'join'
   id: string
+  /** base64url of the raw 32-byte Ed25519 public key; `id` must be derived from it. */
+  key: string
+  /** base64url of the Ed25519 signature of joinProofText(latest nonce, id). */
+  sig: string
 }
 
 export interface SignalMessage {
@@ -59,6 +74,20 @@ export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | ReportM
 
 // ---- server → client -------------------------------------------------------
 
+/** First on every connection, and again after each leave or refused join. */
+export interface ChallengeMessage {
+  type: 'challenge'
+  /** base64url of 32 random bytes. */
+  nonce: string
+}
+
+/** An RTCIceServer as it travels: STUN, or TURN with short-lived credentials (see docs/nat.md). */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
 /** The server's answer to a join: bootstrap candidates around the joiner's id. */
 export interface JoinedReply {
   type: 'joined'
@@ -70,6 +99,8 @@ export interface JoinedReply {
   predecessor: string | null
   /** Joined peers in the registry. */
   peers: number
+  /** STUN/TURN servers for this peer's connections (an app's own iceServers option wins). */
+  iceServers: IceServer[]
 }
 
 /** A relayed signal; `from` is stamped by the server from the sender's joined id. */
@@ -85,10 +116,16 @@ export interface HintMessage {
   successor: string
 }
 
+/** Fresh ICE servers before the TURN credentials handed out earlier expire (at half their lifetime). */
+export interface IceServersMessage {
+  type: 'ice-servers'
+  iceServers: IceServer[]
+}
+
 export interface ErrorMessage {
   type: 'error'
   code: SignalErrorCode
   message: string
 }
 
-export type ServerMessage = JoinedReply | SignalDelivery | HintMessage | ErrorMessage
+export type ServerMessage = ChallengeMessage | JoinedReply | SignalDelivery | HintMessage | IceServersMessage | ErrorMessage

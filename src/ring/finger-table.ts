@@ -8,6 +8,9 @@ export interface FingerUpdate {
   previous: string | null
 }
 
+/** The finger table as anyone but fix-fingers sees it: read-only. */
+export type FingerView = Pick<FingerTable, 'get' | 'rows' | 'filled' | 'peers' | 'has' | 'chooseRows'>
+
 /**
  * Finger rows of one peer: row i points at successor(self + 2^i). Only the
  * top `maxFingers` rows that matter for the ring's estimated size are kept:

@@ -34,9 +34,9 @@ export interface CarriedOffer {
 
 export type RingMessage =
   | { op: RingOp.FindSuccessor; offer?: CarriedOffer }
-  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: number[]; path: number[]; answer?: Uint8Array }
+  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: readonly number[]; path: number[]; answer?: Uint8Array }
   | { op: RingOp.GetState }
-  | { op: RingOp.State; predecessor: number | null; successors: number[] }
+  | { op: RingOp.State; predecessor: number | null; successors: readonly number[] }
   | { op: RingOp.Notify }
   | { op: RingOp.Hello; joined: boolean }
   | { op: RingOp.Hint; candidate: number }
@@ -122,7 +122,7 @@ function withOptionalId(head: number[], id: number | null): Uint8Array {
   return bytes
 }
 
-function withIds(head: Uint8Array, ids: number[]): Uint8Array {
+function withIds(head: Uint8Array, ids: readonly number[]): Uint8Array {
   const list = ids.slice(0, MAX_LISTED_SUCCESSORS)
   const bytes = allocBytes(head.length + 1 + 6 * list.length)
   bytes.set(head)

@@ -1,3 +1,4 @@
+import type { Diagnostics } from '../diagnostics'
 import type { AbusePolicy } from '../router/router'
 import type { SchedulerLike } from 'rxjs'
 import type { Transport } from '../transport/types'
@@ -30,6 +31,8 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxSignalSessions?: number
   /** When a neighbour's malformed frames get its channel closed (default: 16 within 10 s; see docs/protocol.md). */
   abusePolicy?: Partial<AbusePolicy>
+  /** Where background failures are reported (the explorer shares one with its own parts). Default: the node's own, ended by close(). */
+  diagnostics?: Diagnostics
 }
 
 export const RING_DEFAULTS = {

@@ -28,6 +28,8 @@ export type InboundHandler = (from: number, bytes: Uint8Array) => void
 class Entry extends Subscription implements Observer<Uint8Array> {
   /** The remote is in the ring: we may route other peers' frames through it. */
   routable = false
+  /** The link carries traffic now (Channel.health$); routing skips it while not. */
+  healthy = true
   lastUsed: number
   readonly openedAt: number
 
@@ -132,6 +134,7 @@ export class ChannelSet {
       entry.unsubscribe()
       return false
     }
+    if (channel.health$) entry.add(channel.health$.subscribe((healthy) => this.setHealthy(entry, healthy)))
     if (introduction?.remoteJoined) this.setRoutable(remote, true)
     this.events.next({ type: 'up', peer: remote, introduced: introduction !== undefined })
     return this.entries.get(remote) === entry
@@ -141,12 +144,29 @@ export class ChannelSet {
     const entry = this.entries.get(remote)
     if (!entry || entry.routable === routable) return
     entry.routable = routable
-    if (routable) this.routing.add(remote)
-    else this.routing.remove(remote)
+    this.updateRouting(entry)
   }
 
+  /** In the ring and healthy: frames for others may go through it. */
   isRoutable(remote: number): boolean {
-    return this.entries.get(remote)?.routable ?? false
+    const entry = this.entries.get(remote)
+    return entry !== undefined && entry.routable && entry.healthy
+  }
+
+  /** A channel to `remote` that carries traffic now (open and healthy). */
+  carries(remote: number): boolean {
+    return this.entries.get(remote)?.healthy ?? false
+  }
+
+  private setHealthy(entry: Entry, healthy: boolean): void {
+    if (entry.healthy === healthy || this.entries.get(entry.remote) !== entry) return
+    entry.healthy = healthy
+    this.updateRouting(entry)
+  }
+
+  private updateRouting(entry: Entry): void {
+    if (entry.routable && entry.healthy) this.routing.add(entry.remote)
+    else this.routing.remove(entry.remote)
   }
 
   send(remote: number, bytes: Uint8Array): boolean {

@@ -223,7 +223,8 @@ export class Router {
     const exact = (frame.flags & FrameFlag.Exact) !== 0
     // While joining we own no key, not even our own id: only frames for us by name stop here.
     if (frame.dest === view.self && (view.joined || exact)) return this.deliver(from, frame, false)
-    if (exact && this.channels.has(frame.dest)) return this.forward(frame.dest, frame, bytes)
+    // Straight to the destination when we have a working channel to it; an unhealthy one is routed around.
+    if (exact && this.channels.carries(frame.dest)) return this.forward(frame.dest, frame, bytes)
     const hop = this.channels.routing.nextHop(frame.dest, view, frame.flags)
     switch (hop.kind) {
       case 'local':

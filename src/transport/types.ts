@@ -21,6 +21,14 @@ export interface Channel {
   /** Emits (and completes) once the queue has drained to or below the low-water mark; emits at once if already there. */
   drained(): Observable<void>
   readonly isOpen: boolean
+  /**
+   * Whether the link carries traffic right now, at once and on every change
+   * (a WebRTC channel whose ICE is not connected, or whose remote has gone
+   * quiet, is not); the router routes around an unhealthy channel.
+   * Completes when the channel closes. Absent: always healthy (the memory
+   * transport's links do not degrade).
+   */
+  readonly health$?: Observable<boolean>
   /** Idempotent. frames$ completes on both sides. */
   close(): void
 }

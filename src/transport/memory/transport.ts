@@ -1,5 +1,6 @@
 import { Observable, Subscription, type Subscriber } from 'rxjs'
 import { isExplorerError } from '../../errors'
+import { formatId } from '../../ids'
 import type { Channel, SignalPort, Transport } from '../types'
 import type { MemoryChannel } from './channel'
 import { parseMemorySignal, signalFailed, type MemorySignal } from './signals'
@@ -30,7 +31,7 @@ export class MemoryTransport implements Transport {
   connect(remoteId: number | null, port: SignalPort): Observable<Channel> {
     return new Observable<Channel>((subscriber) => {
       if (!this.registry.isLive(this.id)) {
-        subscriber.error(signalFailed(`peer ${this.id} has crashed`))
+        subscriber.error(signalFailed(`peer ${formatId(this.id)} has crashed`))
         return
       }
       const token = this.registry.openOffer(this.id, remoteId)
@@ -53,7 +54,7 @@ export class MemoryTransport implements Transport {
   accept(remoteId: number, port: SignalPort): Observable<Channel> {
     return new Observable<Channel>((subscriber) => {
       if (!this.registry.isLive(this.id)) {
-        subscriber.error(signalFailed(`peer ${this.id} has crashed`))
+        subscriber.error(signalFailed(`peer ${formatId(this.id)} has crashed`))
         return
       }
       return handshake(subscriber, port, 'offer', (signal) => {

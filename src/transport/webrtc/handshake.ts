@@ -1,7 +1,10 @@
 import { Observable, timer } from 'rxjs'
 import SimplePeer, { type Instance as Peer } from 'simple-peer'
 import { ExplorerError } from '../../errors'
+import { formatId } from '../../ids'
+import type { LivenessWatch } from '../liveness'
 import type { Channel, SignalPort } from '../types'
+import { CandidateFilter } from './candidate-filter'
 import { WebRtcChannel } from './channel'
 import { FrameOutlet } from '../frame-outlet'
 import type { LivePeers } from './live-peers'
@@ -23,6 +26,7 @@ export function handshake$(
   port: SignalPort,
   options: ResolvedOptions,
   live: LivePeers,
+  liveness: LivenessWatch | null,
 ): Observable<Channel> {
   return new Observable<Channel>((subscriber) => {
     let peer: Peer
@@ -30,7 +34,7 @@ export function handshake$(
       peer = new SimplePeer({
         initiator: role === 'connector',
         wrtc: options.wrtc,
-        config: { iceServers: options.iceServers },
+        config: { iceServers: options.iceServers() },
         // Both ends create the channel up front, so no 'datachannel' event:
         // @roamhq/wrtc delivers the messages that arrive before that event
         // out of order (the last one first); a negotiated channel avoids it,
@@ -45,29 +49,41 @@ export function handshake$(
     live.add(peer)
     let handedOver = false
     const fail = (why: string, cause?: unknown): void => {
-      if (!handedOver) subscriber.error(failure(`handshake with ${remoteId ?? 'an open offer'} failed: ${why}`, cause))
+      if (!handedOver) subscriber.error(failure(`handshake with ${remoteId === null ? 'an open offer' : formatId(remoteId)} failed: ${why}`, cause))
     }
 
     // Frames can arrive between the data channel's 'open' and simple-peer's
     // 'connect' (which waits for getStats): catch them from the start.
     // (Null only if the RTCPeerConnection could not be made; 'error' follows.)
+    // Empty messages are keepalives (see WebRtcChannel): heard, never frames.
     const outlet = new FrameOutlet()
+    let channel: WebRtcChannel | null = null
     const dataChannel = dataChannelOf(peer)
-    if (dataChannel !== null) dataChannel.onmessage = (event: MessageEvent) => outlet.push(messageBytes(event.data))
+    if (dataChannel !== null) {
+      dataChannel.onmessage = (event: MessageEvent) => {
+        const bytes = messageBytes(event.data)
+        channel?.heard()
+        if (bytes.byteLength > 0) outlet.push(bytes)
+      }
+    }
 
-    const onSignal = (signal: unknown): void => {
+    const candidates = new CandidateFilter()
+    const send = (signal: unknown): void => {
       try {
         port.send(signal)
       } catch (e) {
         fail(`sending a signal threw: ${messageOf(e)}`, e)
       }
     }
+    const onSignal = (signal: unknown): void => candidates.pass(signal).forEach(send)
+    const onGathered = (): void => candidates.complete().forEach(send)
     // The channel installs its own listeners at hand-over; an 'error' without
     // any listener would be thrown by the EventEmitter, so one stays for life.
     const onError = (e: unknown): void => fail(messageOf(e), e)
     const onClose = (): void => fail('peer closed before the channel opened')
     peer.on('error', () => undefined)
     peer.on('signal', onSignal)
+    peer.once('_iceComplete', onGathered)
     peer.on('error', onError)
     peer.on('close', onClose)
     peer.once('connect', () => {
@@ -77,10 +93,15 @@ export function handshake$(
       handedOver = true
       // The port only serves the handshake; late candidates are not needed.
       peer.off('signal', onSignal)
+      peer.off('_iceComplete', onGathered)
       peer.off('error', onError)
       peer.off('close', onClose)
-      const { highWaterMark, lowWaterMark, drainPollMs } = options
-      subscriber.next(new WebRtcChannel(dataChannel, remote, outlet, highWaterMark, lowWaterMark, drainPollMs, peer, live))
+      const { highWaterMark, lowWaterMark, drainPollMs, iceServers, connectTimeoutMs, scheduler } = options
+      channel = new WebRtcChannel(dataChannel, remote, role, peer, {
+        outlet, highWaterMark, lowWaterMark, drainPollMs, live, liveness,
+        restart: { candidates, iceServers, timeoutMs: connectTimeoutMs, scheduler, remote: formatId(remote) },
+      })
+      subscriber.next(channel)
       subscriber.complete()
     })
 
@@ -97,7 +118,7 @@ export function handshake$(
       },
       error: (e) => fail(`signal port failed: ${messageOf(e)}`, e),
     })
-    const timeout = timer(options.connectTimeoutMs).subscribe(() =>
+    const timeout = timer(options.connectTimeoutMs, options.scheduler).subscribe(() =>
       fail(`not open after ${options.connectTimeoutMs} ms`),
     )
 
@@ -106,6 +127,7 @@ export function handshake$(
       timeout.unsubscribe()
       if (!handedOver) {
         peer.off('signal', onSignal)
+        peer.off('_iceComplete', onGathered)
         live.destroy(peer)
       }
     }

@@ -1,3 +1,4 @@
 export { createWebRtcTransport, type WebRtcTransport } from './transport'
 export type { WebRtcTransportOptions, WrtcImpl } from './options'
-export { WebRtcChannel } from './channel'
+export { WebRtcChannel, type CloseReason } from './channel'
+export type { SelectedPath, PathEnd } from './selected-path'

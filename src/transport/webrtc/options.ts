@@ -1,4 +1,6 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs'
 import { ExplorerError } from '../../errors'
+import type { LivenessOptions } from '../liveness'
 import { withSafeDescriptions } from './safe-descriptions'
 
 /** The three constructors simple-peer needs: browser globals, or require('@roamhq/wrtc') in Node. */
@@ -12,10 +14,12 @@ export interface WebRtcTransportOptions {
   /** WebRTC implementation; defaults to the browser's globals. */
   wrtc?: WrtcImpl
   /**
-   * STUN/TURN servers. Default none: host candidates only, enough on a LAN or
-   * loopback; peers behind NATs need at least a STUN server.
+   * STUN/TURN servers, or a function read at each new connection (the
+   * explorer's: whatever the signalling server handed out last). Default
+   * none: host candidates only, enough on a LAN or loopback; peers behind
+   * NATs need at least a STUN server.
    */
-  iceServers?: RTCIceServer[]
+  iceServers?: RTCIceServer[] | (() => RTCIceServer[])
   /** drained() fires once bufferedAmount is at or below this. Default 256 KiB. */
   lowWaterMark?: number
   /** Advisory: senders should await drained() once bufferedAmount reaches this. Default 1 MiB. */
@@ -29,15 +33,32 @@ export interface WebRtcTransportOptions {
    * never idles meanwhile, and each read is a blocking native call (~0.1 ms).
    */
   drainPollMs?: number
+  /**
+   * An open channel that sent nothing for this long sends a keepalive (an
+   * empty message), so that the remote hears it; 0: no keepalives and no
+   * silence checks. Default 1 s.
+   */
+  keepaliveMs?: number
+  /**
+   * A channel that heard nothing (no frame, no keepalive) for this long
+   * closes: its remote is gone. Default 4 s (libwebrtc alone takes ~17 s).
+   * After 2 × keepaliveMs of silence it is already unhealthy (routed around).
+   */
+  silenceMs?: number
+  /** Timers (handshake timeouts, keepalives). Default: asyncScheduler. */
+  scheduler?: SchedulerLike
 }
 
 export interface ResolvedOptions {
   wrtc: WrtcImpl
-  iceServers: RTCIceServer[]
+  iceServers: () => RTCIceServer[]
   lowWaterMark: number
   highWaterMark: number
   connectTimeoutMs: number
   drainPollMs: number
+  /** Null: keepalives off. */
+  liveness: LivenessOptions | null
+  scheduler: SchedulerLike
 }
 
 const KiB = 1024
@@ -55,6 +76,11 @@ export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOp
   const connectTimeoutMs = options.connectTimeoutMs ?? 30_000
   const drainPollMs = options.drainPollMs ?? 4
   const iceServers = options.iceServers ?? []
+  const keepaliveMs = options.keepaliveMs ?? 1000
+  const silenceMs = options.silenceMs ?? 4000
+  nonNegative('keepaliveMs', keepaliveMs)
+  if (keepaliveMs > 0 && !(silenceMs > keepaliveMs)) throw new ExplorerError('BAD_OPTIONS', `silenceMs (${silenceMs}) must exceed keepaliveMs (${keepaliveMs})`)
+  const liveness = keepaliveMs > 0 ? { keepaliveMs, suspectMs: Math.min(2 * keepaliveMs, silenceMs), silenceMs } : null
   nonNegative('lowWaterMark', lowWaterMark)
   nonNegative('highWaterMark', highWaterMark)
   nonNegative('drainPollMs', drainPollMs)
@@ -62,8 +88,11 @@ export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOp
     throw new ExplorerError('BAD_OPTIONS', `highWaterMark (${highWaterMark}) is below lowWaterMark (${lowWaterMark})`)
   }
   if (!(connectTimeoutMs > 0)) throw new ExplorerError('BAD_OPTIONS', `connectTimeoutMs must be > 0, got ${connectTimeoutMs}`)
-  if (!Array.isArray(iceServers)) throw new ExplorerError('BAD_OPTIONS', 'iceServers must be an array of RTCIceServer')
-  return { wrtc, iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs }
+  if (!Array.isArray(iceServers) && typeof iceServers !== 'function') throw new ExplorerError('BAD_OPTIONS', 'iceServers must be an array of RTCIceServer (or a function returning one)')
+  return {
+    wrtc, iceServers: typeof iceServers === 'function' ? iceServers : () => iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs,
+    liveness, scheduler: options.scheduler ?? asyncScheduler,
+  }
 }
 
 function nonNegative(name: string, value: number): void {

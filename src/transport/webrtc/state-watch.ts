@@ -36,6 +36,8 @@ export class StateWatch {
   constructor(
     private readonly peer: Peer,
     private readonly onDown: () => void,
+    /** Called whenever `up` changes. */
+    private readonly onUp: (up: boolean) => void = () => undefined,
   ) {
     peer.on('iceStateChange', () => this.check())
   }
@@ -55,7 +57,11 @@ export class StateWatch {
     const ice = pc?.iceConnectionState
     // Older browsers lack connectionState: the ICE state then speaks for both.
     const connection = pc?.connectionState ?? ice
-    this.up = pc !== null && UP.has(connection!) && UP.has(ice!)
+    const up = pc !== null && UP.has(connection!) && UP.has(ice!)
+    if (up !== this.up) {
+      this.up = up
+      this.onUp(up)
+    }
     if (pc === null || DOWN.has(connection!) || DOWN.has(ice!)) {
       this.stop()
       this.onDown()

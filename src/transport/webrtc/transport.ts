@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs'
+import { LivenessWatch } from '../liveness'
 import type { Channel, SignalPort, Transport } from '../types'
 import { handshake$ } from './handshake'
 import { LivePeers } from './live-peers'
@@ -17,11 +18,13 @@ export interface WebRtcTransport extends Transport {
 export function createWebRtcTransport(options: WebRtcTransportOptions = {}): WebRtcTransport {
   const resolved = resolveOptions(options)
   const live = new LivePeers()
+  // One keepalive sweep for all of this transport's channels.
+  const liveness = resolved.liveness === null ? null : new LivenessWatch(resolved.liveness, resolved.scheduler)
   return {
     connect: (remoteId: number | null, port: SignalPort): Observable<Channel> =>
-      handshake$('connector', remoteId, port, resolved, live),
+      handshake$('connector', remoteId, port, resolved, live, liveness),
     accept: (remoteId: number, port: SignalPort): Observable<Channel> =>
-      handshake$('accepter', remoteId, port, resolved, live),
+      handshake$('accepter', remoteId, port, resolved, live, liveness),
     get livePeers() {
       return live.size
     },

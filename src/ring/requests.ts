@@ -1,0 +1,150 @@
+import { Observable, concat, finalize, ignoreElements, map, of, switchMap, tap } from 'rxjs'
+import { ExplorerError } from '../errors'
+import { formatId } from '../ids'
+import type { LocalFrame, Router } from '../router/router'
+import { FrameType } from '../wire/frame'
+import { CarriedOffer, RingMessage, RingOp, encodeRingMessage } from './messages'
+import type { OverlaySignalling } from './overlay-signalling'
+import { RpcTable } from './rpc'
+import type { SchedulerLike } from 'rxjs'
+
+export interface LookupResult {
+  /** The peer responsible for the key. */
+  owner: number
+  /** Forwarding steps the request took to reach it. */
+  hops: number
+  /** The hops from us to the owner (the owner last; empty when it is us): a source route to it. */
+  route: number[]
+}
+
+/** A reply to one of our requests: the frame it came in and its message. */
+export type RingReply = { frame: LocalFrame; message: RingMessage }
+
+/** What a peer answers to GetState: its predecessor and successor list. */
+export interface PeerState {
+  readonly predecessor: number | null
+  readonly successors: readonly number[]
+}
+
+export interface RingRequestsComponents {
+  id: number
+  router: Router
+  signalling: OverlaySignalling
+  scheduler: SchedulerLike
+  random: () => number
+}
+
+export interface RingRequestsInit {
+  rpcTimeoutMs: number
+}
+
+/** GetState has no fields: every request carries the same payload. */
+const GET_STATE = encodeRingMessage({ op: RingOp.GetState })
+
+/**
+ * What the ring's duties ask of other peers, each written once: lookups
+ * (with or without a channel offer riding on them), a neighbour's state, a
+ * channel to a peer (`reach$`), and one-way ring messages. Replies are
+ * matched to requests by the RpcTable.
+ */
+export class RingRequests {
+  private readonly rpc: RpcTable<RingReply>
+
+  constructor(
+    private readonly components: RingRequestsComponents,
+    private readonly init: RingRequestsInit,
+  ) {
+    this.rpc = new RpcTable<RingReply>(components.scheduler, components.random)
+  }
+
+  /** A Found or State frame: resolves the request it answers (by conn); late or unknown replies are dropped. */
+  resolve(reply: RingReply): void {
+    this.rpc.resolve(reply.frame.conn, reply)
+  }
+
+  /** The peer responsible for `key`, found by routing a request to it (starting at neighbour `through` if given). */
+  lookup$(key: number, through?: number): Observable<LookupResult> {
+    return this.find$(key, through)
+  }
+
+  /**
+   * A lookup that also opens a channel to the owner: the transport's offer
+   * rides on the request and the owner's answer on its Found, so a new
+   * finger costs two traversals of the ring instead of four. When the owner
+   * declines (it has a channel to us already, say), the caller's `reach$`
+   * dials as usual.
+   */
+  lookupOpening$(key: number): Observable<LookupResult> {
+    const { signalling } = this.components
+    return signalling.openOffer$().pipe(
+      switchMap((offer) => {
+        if (offer === null) return this.find$(key)
+        return this.find$(key, undefined, offer).pipe(
+          tap(({ owner, route, answer }) => signalling.bindOffer(offer.session, owner, route, answer)),
+          finalize(() => signalling.dropOffer(offer.session)),
+        )
+      }),
+    )
+  }
+
+  /**
+   * Asks neighbour `remote` for its state: then exactly one of `onState` or
+   * `onError` (LOOKUP_TIMEOUT after rpcTimeoutMs; BAD_FRAME for a reply that
+   * is not a State). No Observable: stabilize and finger checks make this
+   * call for every peer every round. Returns a cancel function.
+   */
+  requestState(remote: number, what: () => string, onState: (state: PeerState) => void, onError: (error: ExplorerError) => void): () => void {
+    return this.rpc.request(
+      (conn) => this.components.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: GET_STATE }),
+      this.init.rpcTimeoutMs, 'LOOKUP_TIMEOUT', what,
+      ({ message }) => (message.op === RingOp.State ? onState(message) : onError(new ExplorerError('BAD_FRAME', `${what()}: expected a state reply`))),
+      onError,
+    )
+  }
+
+  /** requestState as a cold Observable: one state, or the error. */
+  state$(remote: number, what: () => string): Observable<PeerState> {
+    return new Observable<PeerState>((subscriber) =>
+      this.requestState(remote, what, (state) => (subscriber.next(state), subscriber.complete()), (error) => subscriber.error(error)),
+    )
+  }
+
+  /**
+   * Emits `peer` once we have a channel to it (at once if we have), opened
+   * through the overlay along `route` if given, else routed by id; errors
+   * when it cannot be opened.
+   */
+  reach$(peer: number, route: number[] | null = null): Observable<number> {
+    return concat(this.components.signalling.ensureChannel$(peer, route).pipe(ignoreElements()), of(peer))
+  }
+
+  /** One ring message straight to a neighbour (nothing if we have no channel to it). */
+  send(remote: number, message: RingMessage, conn = 0): void {
+    this.components.router.sendDirect(remote, { type: FrameType.Ring, conn, seq: 0, payload: encodeRingMessage(message) })
+  }
+
+  /** Fails every request still waiting with CLOSED. */
+  close(): void {
+    this.rpc.close()
+  }
+
+  private find$(key: number, through?: number, offer?: CarriedOffer): Observable<LookupResult & { answer?: Uint8Array }> {
+    const { router, id } = this.components
+    return this.rpc
+      .call$(
+        (conn) => {
+          const frame = { type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.FindSuccessor, offer }) }
+          return through === undefined ? router.send(frame, true) : router.sendThrough(through, frame, true)
+        },
+        this.init.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `lookup of ${formatId(key)}`,
+      )
+      .pipe(
+        map(({ frame, message }) => {
+          const path = message.op === RingOp.Found ? message.path : []
+          const route = frame.source === id ? [] : [...path.slice(1), frame.source]
+          const found = message.op === RingOp.Found ? message : null
+          return { owner: frame.source, hops: found?.hops ?? 0, route, answer: found?.answer }
+        }),
+      )
+  }
+}
