@@ -12,7 +12,11 @@ export class TcpBalancer {
   private readonly sockets = new Set<net.Socket>()
 
   private constructor(private readonly backends: number[]) {
-    this.server = net.createServer((client) => this.route(client, 0))
+    this.server = net.createServer((client) => {
+      const first = this.next
+      this.next = (this.next + 1) % this.backends.length
+      this.route(client, first, 0)
+    })
   }
 
   static async start(backends: number[]): Promise<TcpBalancer> {
@@ -25,14 +29,14 @@ export class TcpBalancer {
     return (this.server.address() as net.AddressInfo).port
   }
 
-  private route(client: net.Socket, tried: number): void {
+  /** Tries the backends in turn from `first` (each connection its own turn: concurrent ones must not skip a live backend). */
+  private route(client: net.Socket, first: number, tried: number): void {
     if (tried === this.backends.length) return void client.destroy()
-    const port = this.backends[this.next]
-    this.next = (this.next + 1) % this.backends.length
+    const port = this.backends[(first + tried) % this.backends.length]
     const upstream = net.connect({ port, host: '127.0.0.1' })
     client.pause()
     // Refused before connecting: that backend is down; try the next.
-    upstream.once('error', () => this.route(client, tried + 1))
+    upstream.once('error', () => this.route(client, first, tried + 1))
     upstream.once('connect', () => {
       upstream.removeAllListeners('error')
       this.sockets.add(client).add(upstream)
