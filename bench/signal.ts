@@ -12,7 +12,9 @@
  */
 import { cpuMicros, buildLoad, closeSwarm, median, memory, mib, openSwarm, relayRound, spawnServer, stopServer, type Kind, type Pattern, type ServerChild, type Swarm } from './signal/harness'
 
-const KINDS: Kind[] = ['ours', 'peerjs']
+/** The two servers compared here (ours as it is now: the proven join). */
+type Compared = Extract<Kind, 'ours' | 'peerjs'>
+const KINDS: Compared[] = ['ours', 'peerjs']
 const argv = process.argv.slice(2)
 const JSON_OUT = argv.includes('--json')
 const flag = (name: string, fallback: string) => {
@@ -27,7 +29,7 @@ const log = (...a: unknown[]) => {
   if (!JSON_OUT) console.log(...a)
 }
 
-const spawn = (kind: Kind): Promise<ServerChild> => spawnServer([kind])
+const spawn = (kind: Compared): Promise<ServerChild> => spawnServer([kind])
 
 interface RelayResult {
   clients: number
@@ -46,10 +48,10 @@ interface RelayResult {
  * between them (ours, PeerServer, ours, ...) so that whatever else the machine is
  * doing weighs on both alike.
  */
-async function relayScenario(n: number, k: number): Promise<Record<Kind, RelayResult>> {
-  const servers = {} as Record<Kind, ServerChild>
-  const swarms = {} as Record<Kind, Swarm>
-  const acc = {} as Record<Kind, { rates: number[]; wall: number; cpu: number; genCpu: number }>
+async function relayScenario(n: number, k: number): Promise<Record<Compared, RelayResult>> {
+  const servers = {} as Record<Compared, ServerChild>
+  const swarms = {} as Record<Compared, Swarm>
+  const acc = {} as Record<Compared, { rates: number[]; wall: number; cpu: number; genCpu: number }>
   for (const kind of KINDS) {
     servers[kind] = await spawn(kind)
     swarms[kind] = await openSwarm(kind, [servers[kind]], n)
@@ -70,7 +72,7 @@ async function relayScenario(n: number, k: number): Promise<Record<Kind, RelayRe
       a.rates.push(Math.round(rate))
     }
   }
-  const out = {} as Record<Kind, RelayResult>
+  const out = {} as Record<Compared, RelayResult>
   for (const kind of KINDS) {
     closeSwarm(swarms[kind])
     await stopServer(servers[kind])
@@ -84,7 +86,7 @@ async function relayScenario(n: number, k: number): Promise<Record<Kind, RelayRe
   return out
 }
 
-async function idleScenario(kind: Kind, n: number) {
+async function idleScenario(kind: Compared, n: number) {
   const server = await spawn(kind)
   const before = await memory(server)
   const swarm = await openSwarm(kind, [server], n)
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
     [1000, 100],
     [5000, 10],
   ]
-  const relay: Record<Kind, RelayResult[]> = { ours: [], peerjs: [] }
+  const relay: Record<Compared, RelayResult[]> = { ours: [], peerjs: [] }
   for (const [n, k] of ONLY === 'idle' ? [] : scenarios) {
     const results = await relayScenario(n, k)
     for (const kind of KINDS) {

@@ -27,7 +27,7 @@ import { RedisServer } from '../../__tests__/helpers/redis-server'
 import { encodeFrame } from './raw-client'
 import {
   PROTOCOLS, ROOT, buildChild, buildLoad, closeSwarm, cpuMicros, median, memory, mib, openSwarm, relayRound, spawnServer, stopServer,
-  type Pattern, type ServerChild, type Swarm,
+  type Kind, type Pattern, type ServerChild, type Swarm,
 } from './harness'
 
 type Name = 'before' | 'embedded' | 'redis×1' | 'redis×2' | 'redis×2/halves'
@@ -35,17 +35,19 @@ const ALL: Name[] = ['before', 'embedded', 'redis×1', 'redis×2', 'redis×2/hal
 
 interface Target {
   name: Name
+  /** How its clients join: 'ours-unproven' for a baseline from before the proven join. */
+  kind: Kind
   servers: ServerChild[]
   serverOf: (i: number) => number
 }
 
 /** The code before the cluster: a plain copy of `ref`'s tree (no checkout, no worktree), built like ours. */
-function baselineTree(ref: string): { tree: string; commit: string } {
+function baselineTree(ref: string): { tree: string; commit: string; kind: Kind } {
   const commit = execSync(`git rev-parse ${ref}`, { cwd: ROOT, encoding: 'utf8' }).trim()
   const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-baseline-'))
   execSync(`git archive ${commit} | tar -x -C ${tree}`, { cwd: ROOT, shell: '/bin/bash' })
   process.once('exit', () => fs.rmSync(tree, { recursive: true, force: true }))
-  return { tree, commit }
+  return { tree, commit, kind: fs.existsSync(path.join(tree, 'signal-server/join-proof.ts')) ? 'ours' : 'ours-unproven' }
 }
 
 /** CPU seconds a process has used so far (utime + stime from /proc). */
@@ -71,22 +73,23 @@ export async function main(argv: string[]): Promise<void> {
   const started = Date.now()
   const baseline = baselineTree(flag('--baseline', execSync('git merge-base HEAD main', { cwd: ROOT, encoding: 'utf8' }).trim()))
   const redis = await RedisServer.start()
-  log(`${redis.version()} on ${redis.url}; "before" is ${baseline.commit.slice(0, 10)}`)
+  log(`${redis.version()} on ${redis.url}; "before" is ${baseline.commit.slice(0, 10)}${baseline.kind === 'ours' ? '' : ' (joins without proofs)'}`)
   let prefixes = 0
 
   async function spawnTarget(name: Name, n: number): Promise<Target> {
     const prefix = `bench${++prefixes}:`
     switch (name) {
       case 'before':
-        return { name, servers: [await spawnServer(['ours'], buildChild(baseline.tree))], serverOf: () => 0 }
+        return { name, kind: baseline.kind, servers: [await spawnServer(['ours'], buildChild(baseline.tree))], serverOf: () => 0 }
       case 'embedded':
-        return { name, servers: [await spawnServer(['ours'])], serverOf: () => 0 }
+        return { name, kind: 'ours', servers: [await spawnServer(['ours'])], serverOf: () => 0 }
       case 'redis×1':
-        return { name, servers: [await spawnServer(['ours', redis.url, prefix])], serverOf: () => 0 }
+        return { name, kind: 'ours', servers: [await spawnServer(['ours', redis.url, prefix])], serverOf: () => 0 }
       case 'redis×2':
       case 'redis×2/halves':
         return {
           name,
+          kind: 'ours',
           servers: [await spawnServer(['ours', redis.url, prefix]), await spawnServer(['ours', redis.url, prefix])],
           serverOf: name === 'redis×2' ? (i) => (i >> 1) & 1 : (i) => (i < n / 2 ? 0 : 1),
         }
@@ -116,16 +119,16 @@ export async function main(argv: string[]): Promise<void> {
     for (const name of NAMES) {
       const t = await spawnTarget(name, n)
       targets.push(t)
-      const swarm = await openSwarm('ours', t.servers, n, t.serverOf)
+      const swarm = await openSwarm(t.kind, t.servers, n, t.serverOf)
       swarms.set(name, swarm)
-      await relayRound(swarm, buildLoad('ours', swarm, k, 0, PATTERN), n * k) // warm-up, not counted
+      await relayRound(swarm, buildLoad(t.kind, swarm, k, 0, PATTERN), n * k) // warm-up, not counted
       acc.set(name, { rates: [], wall: 0, cpu: 0, redisCpu: 0, genCpu: 0 })
     }
     for (let r = 1; r <= ROUNDS; r++) {
       for (const t of targets) {
         const a = acc.get(t.name)!
         const swarm = swarms.get(t.name)!
-        const load = buildLoad('ours', swarm, k, r, PATTERN)
+        const load = buildLoad(t.kind, swarm, k, r, PATTERN)
         const [cpu0, redis0, gen0] = [await targetCpu(t), redisCpu(), process.cpuUsage()]
         const { rate, seconds } = await relayRound(swarm, load, n * k)
         const gen = process.cpuUsage(gen0)
@@ -157,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
     const t = await spawnTarget(name, n)
     const rss = async () => (await Promise.all(t.servers.map(memory))).reduce((sum, m) => sum + m.rss, 0)
     const empty = await rss()
-    const swarm = await openSwarm('ours', t.servers, n, t.serverOf)
+    const swarm = await openSwarm(t.kind, t.servers, n, t.serverOf)
     const samples: number[] = []
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 300))

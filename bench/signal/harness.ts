@@ -4,13 +4,17 @@
  * clients, relay rounds.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { buildSync } from 'esbuild'
+import { idOfKey } from '../../signal-server/join-proof'
+import { joinProofText } from '../../src/protocol/signal-server'
 import { RawClient, encodeFrame } from './raw-client'
 
-export type Kind = 'ours' | 'peerjs'
+/** `ours-unproven`: our server before the proven join (issue 12), as a baseline tree may be. */
+export type Kind = 'ours' | 'ours-unproven' | 'peerjs'
 
 /** A trickle-ICE candidate, the most common signal (≈ 200 bytes of JSON). */
 const candidate = (seq: number) => ({
@@ -21,10 +25,13 @@ const candidate = (seq: number) => ({
   seq,
 })
 
-/** What differs between the two servers: URL, join, the relay frame, and how a delivery looks. */
+/** What differs between the servers: URL, join, the relay frame, and how a delivery looks. */
 interface Protocol {
   path: (id: string) => string
+  /** Sent once connected; null: joining is the connection itself, or the join answers the server's challenge. */
   joinFrame: (id: string) => Buffer | null
+  /** The server challenges each connection and the join proves a key (ids are then drawn, not chosen). */
+  proven: boolean
   isJoined: (p: Buffer) => boolean
   signalFrame: (to: string, seq: number) => string
   isDelivery: (p: Buffer) => boolean
@@ -33,13 +40,23 @@ interface Protocol {
 const startsWith = (p: Buffer, prefix: Buffer) => p.length >= prefix.length && p.compare(prefix, 0, prefix.length, 0, prefix.length) === 0
 const OURS_JOINED = Buffer.from('{"type":"joined"')
 const OURS_SIGNAL = Buffer.from('{"type":"signal"')
+const OURS_CHALLENGE = Buffer.from('{"type":"challenge"')
 const PEER_OPEN = Buffer.from('{"type":"OPEN"')
 const PEER_CANDIDATE = Buffer.from('{"type":"CANDIDATE"')
 
 export const PROTOCOLS: Record<Kind, Protocol> = {
   ours: {
     path: () => '/ws',
+    joinFrame: () => null,
+    proven: true,
+    isJoined: (p) => startsWith(p, OURS_JOINED),
+    signalFrame: (to, seq) => JSON.stringify({ type: 'signal', to, data: candidate(seq) }),
+    isDelivery: (p) => startsWith(p, OURS_SIGNAL),
+  },
+  'ours-unproven': {
+    path: () => '/ws',
     joinFrame: (id) => encodeFrame(JSON.stringify({ type: 'join', id })),
+    proven: false,
     isJoined: (p) => startsWith(p, OURS_JOINED),
     signalFrame: (to, seq) => JSON.stringify({ type: 'signal', to, data: candidate(seq) }),
     isDelivery: (p) => startsWith(p, OURS_SIGNAL),
@@ -47,6 +64,7 @@ export const PROTOCOLS: Record<Kind, Protocol> = {
   peerjs: {
     path: (id) => `/peerjs?key=peerjs&id=${id}&token=t${id}`,
     joinFrame: () => null, // joining is the connection itself; the server answers OPEN
+    proven: false,
     isJoined: (p) => startsWith(p, PEER_OPEN),
     signalFrame: (to, seq) => JSON.stringify({ type: 'CANDIDATE', dst: to, payload: candidate(seq) }),
     isDelivery: (p) => startsWith(p, PEER_CANDIDATE),
@@ -123,7 +141,12 @@ export async function stopServer(s: ServerChild): Promise<void> {
   await exited
 }
 
-/** Distinct source addresses per swarm, so runs never compete for ephemeral ports. */
+/**
+ * Distinct source addresses per swarm, so runs never compete for ephemeral
+ * ports; and a new one every ADDRESS_CLIENTS clients, within our server's
+ * default admission per address (burst of 64 joins, 128 live ids).
+ */
+const ADDRESS_CLIENTS = 64
 let addressCounter = 0
 const nextLocalAddress = () => {
   addressCounter++
@@ -131,6 +154,27 @@ const nextLocalAddress = () => {
 }
 
 export const idOf = (i: number) => (0x100000000000 + i * 104729).toString(16).padStart(12, '0')
+
+/** A client's key for the proven join: node:crypto Ed25519, cheap enough for 10,000 clients. */
+interface ClientKey {
+  id: string
+  key: string
+  privateKey: KeyObject
+}
+
+function newClientKey(): ClientKey {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  // The raw 32-byte key is the end of its DER SubjectPublicKeyInfo.
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)
+  return { id: idOfKey(raw), key: raw.toString('base64url'), privateKey }
+}
+
+/** The join answering a challenge frame: the key, and its signature over the nonce and id. */
+function proofFrame(who: ClientKey, challenge: Buffer): Buffer {
+  const { nonce } = JSON.parse(challenge.toString()) as { nonce: string }
+  const sig = sign(null, Buffer.from(joinProofText(nonce, who.id)), who.privateKey).toString('base64url')
+  return encodeFrame(JSON.stringify({ type: 'join', id: who.id, key: who.key, sig }))
+}
 
 export interface Swarm {
   clients: RawClient[]
@@ -146,12 +190,14 @@ export interface Swarm {
  */
 export async function openSwarm(kind: Kind, servers: ServerChild[], n: number, serverOf: (i: number) => number = () => 0, parallel = 250): Promise<Swarm> {
   const proto = PROTOCOLS[kind]
-  const localAddress = nextLocalAddress()
+  let localAddress = ''
   const swarm: Swarm = { clients: [], ids: [], delivered: 0, errors: 0, onDelivery: null }
   for (let start = 0; start < n; start += parallel) {
     const batch: Array<Promise<void>> = []
     for (let i = start; i < Math.min(n, start + parallel); i++) {
-      const id = idOf(i)
+      if (i % ADDRESS_CLIENTS === 0) localAddress = nextLocalAddress()
+      const who = proto.proven ? newClientKey() : null
+      const id = who?.id ?? idOf(i)
       let joined!: () => void
       const isJoined = new Promise<void>((resolve) => (joined = resolve))
       let isUp = false
@@ -163,6 +209,8 @@ export async function openSwarm(kind: Kind, servers: ServerChild[], n: number, s
           } else if (!isUp && proto.isJoined(p)) {
             isUp = true
             joined()
+          } else if (who !== null && !isUp && startsWith(p, OURS_CHALLENGE)) {
+            client.write(proofFrame(who, p))
           } else {
             swarm.errors++
           }
