@@ -149,8 +149,9 @@ export async function stopServer(s: ServerChild): Promise<void> {
 const ADDRESS_CLIENTS = 64
 let addressCounter = 0
 const nextLocalAddress = () => {
-  addressCounter++
-  return `127.0.${(addressCounter >> 8) & 0xff}.${(addressCounter & 0xff) || 1}`
+  // Skip x.x.x.0 (it used to stand in as .1, so two swarms shared an address).
+  if ((++addressCounter & 0xff) === 0) addressCounter++
+  return `127.${(addressCounter >> 16) & 0xff}.${(addressCounter >> 8) & 0xff}.${addressCounter & 0xff}`
 }
 
 export const idOf = (i: number) => (0x100000000000 + i * 104729).toString(16).padStart(12, '0')
