@@ -6,7 +6,7 @@ import { registerDashboard } from './dashboard'
 import { ICE_ENV, ICE_FLAGS, ICE_USAGE, iceOptionsFrom } from './ice-cli'
 import { serverUrls } from './urls'
 
-const USAGE = `Usage: sig-server [--port N] [--host H] [--stun URL] [--turn URL --turn-secret S]
+const USAGE = `Usage: sig-server [--port N] [--host H] [--redis URL] [--stun URL] [--turn URL --turn-secret S]
 
 Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 /metrics, /ring and the live ring dashboard at / over HTTP).
@@ -14,12 +14,15 @@ Runs the webrtc-explorer signalling server (WebSocket at /ws, plus /health,
 Options:
   -p, --port N    TCP port (default: $PORT or 9000; 0 picks a free one)
   -H, --host H    interface to bind (default: $HOST or 0.0.0.0)
+  --redis URL     share the registry with other instances through Redis or
+                  Valkey, e.g. redis://10.0.0.5:6379 (default: $REDIS_URL;
+                  neither: one process, registry in memory)
   -v, --version   print the version
   -h, --help      show this help
 ${ICE_USAGE}
 
 Environment:
-  PORT, HOST      as above; flags win over the environment
+  PORT, HOST, REDIS_URL  as above; flags win over the environment
   LOG_LEVEL       pino level (default: info; each HTTP request is logged at debug)
 ${ICE_ENV}
 `
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
       options: {
         port: { type: 'string', short: 'p' },
         host: { type: 'string', short: 'H' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         ...ICE_FLAGS,
@@ -63,13 +67,14 @@ async function main(): Promise<void> {
   const port = parsePort(values.port ?? process.env.PORT ?? '9000')
   const host = values.host ?? process.env.HOST ?? '0.0.0.0'
 
-  let ice
+  const redis = values.redis ?? (process.env.REDIS_URL || undefined)
+  let app
   try {
-    ice = iceOptionsFrom(values, process.env)
+    const ice = iceOptionsFrom(values, process.env)
+    app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, redis, ...ice })
   } catch (err) {
     fail((err as Error).message)
   }
-  const app = createSignalServer({ logger: { level: process.env.LOG_LEVEL ?? 'info' }, dashboard: registerDashboard, ...ice })
   await app.listen({ port, host })
   const address = app.server.address()
   const urls = serverUrls(host, typeof address === 'object' && address ? address.port : port)

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { DEFAULT_ADMISSION, type AdmissionOptions } from './admission'
 import type { IceServer } from '../src/protocol/signal-server'
 import type { StunResponderOptions, TurnOptions } from './ice-servers'
+import { resolveRedisOptions, type RedisRegistryOptions, type ResolvedRedisOptions } from './redis/options'
 
 /** Per-socket token bucket. Every incoming frame takes one token. */
 export interface RateLimitOptions {
@@ -51,6 +52,8 @@ export interface SignalServerOptions {
   iceServers?: IceServer[]
   /** TURN servers sharing a secret with us (coturn's use-auth-secret): each peer gets its own short-lived credentials. */
   turn?: TurnOptions
+  /** Share one registry among many instances through Redis/Valkey (a `redis://` URL, or `{ url, leaseMs, ... }`). Default: in memory. */
+  redis?: string | RedisRegistryOptions
 }
 
 export interface ResolvedOptions {
@@ -64,6 +67,7 @@ export interface ResolvedOptions {
   closeTimeoutMs: number
   ringCheckMs: number
   admission: AdmissionOptions | false
+  redis: ResolvedRedisOptions | null
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 200, perSecond: 50, closeAfter: 100 }
@@ -107,6 +111,7 @@ export function resolveOptions(options: SignalServerOptions = {}): ResolvedOptio
     closeTimeoutMs: check('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     ringCheckMs: check('ringCheckMs', options.ringCheckMs ?? DEFAULTS.ringCheckMs, 0),
     admission: resolveAdmission(options.admission),
+    redis: options.redis === undefined ? null : resolveRedisOptions(options.redis),
   }
 }
 

@@ -1,9 +1,16 @@
-import type { SortedRegistry } from './registry'
+import type { IceServer, JoinedReply } from '../src/protocol/signal-server'
+import type { RingView } from './peer-registry'
 
 /** How far past a peer the registry is searched for the first one in the ring. */
-const HINT_SEARCH = 16
+export const HINT_SEARCH = 16
 /** How far past a joiner the registry is searched for peers already in the ring. */
-const JOIN_SEARCH = 256
+export const JOIN_SEARCH = 256
+
+/** The registry's ids clockwise after an id: a SortedRegistry, or the part of a shared one fetched around that id. */
+export interface Neighbours {
+  /** Up to `count` ids clockwise after `id` (wrapping), never `id` itself. */
+  successors(id: string, count: number): string[]
+}
 
 /** True when x lies strictly between a and b going clockwise (a === b: the whole ring but a). */
 function betweenOpen(x: string, a: string, b: string): boolean {
@@ -22,7 +29,7 @@ function betweenOpen(x: string, a: string, b: string): boolean {
  * Returns the successor to hint, or null when the report agrees with the registry.
  */
 export function successorHint(
-  registry: SortedRegistry<unknown>,
+  registry: Neighbours,
   inRing: (id: string) => boolean,
   id: string,
   reportedSuccessor: string | undefined,
@@ -36,7 +43,20 @@ export function successorHint(
 }
 
 /** Up to `count` peers clockwise after `id` that are in a ring (they report), closest first: the best ways in for a joiner. */
-export function ringSuccessors(registry: SortedRegistry<unknown>, inRing: (id: string) => boolean, id: string, count: number): string[] {
+export function ringSuccessors(registry: Neighbours, inRing: (id: string) => boolean, id: string, count: number): string[] {
   return registry.successors(id, JOIN_SEARCH).filter(inRing).slice(0, count)
 }
 
+/** The `joined` reply: the registry's ids around the joiner, and the ICE servers handed to it. */
+export function joinedReply(id: string, view: RingView, count: number, iceServers: IceServer[]): JoinedReply {
+  const inRing = (peer: string) => view.inRing(peer)
+  return {
+    type: 'joined',
+    id,
+    successors: view.successors(id, count),
+    ring: ringSuccessors(view, inRing, id, count),
+    predecessor: view.predecessor(id),
+    peers: view.size,
+    iceServers,
+  }
+}

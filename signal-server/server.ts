@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify'
 import fastifyWebsocket from '@fastify/websocket'
 import type { RawData, WebSocket } from 'ws'
-import type { ServerResponse } from 'node:http'
 import { hostOf, resolveIceOptions } from './ice-servers'
 import { IceService } from './ice-service'
 import { Metrics } from './metrics'
@@ -14,14 +13,16 @@ import {
   hintFrame,
   SIGNAL_HEAD,
   SIGNAL_MIDDLE,
-  type JoinedReply,
   type SignalErrorCode,
 } from './protocol'
 import { Admission } from './admission'
 import { checkJoinProof, newNonce } from './join-proof'
-import { SortedRegistry } from './registry'
+import { MemoryRegistry } from './memory-registry'
+import type { Claim, PeerRegistry, RegistryHooks, RingView } from './peer-registry'
+import { RedisRegistry } from './redis/registry'
 import { DebugRequestLog } from './request-log'
-import { ringSuccessors, successorHint } from './ring-hints'
+import { joinedReply, successorHint } from './ring-hints'
+import { registerRoutes } from './routes'
 import {
   describeFailure,
   validateEnvelope,
@@ -31,6 +32,7 @@ import {
   validateSignal,
 } from './schemas'
 import { Session } from './session'
+import { releaseUpgradeRequest } from './upgrade'
 import { WriteBatcher } from './write-batch'
 import type { ValidateFunction } from 'ajv'
 
@@ -40,19 +42,6 @@ const CLOSED = 3
 const kSession = Symbol('signal-session')
 type SessionSocket = WebSocket & { [kSession]: Session }
 const sessionOf = (socket: WebSocket): Session => (socket as SessionSocket)[kSession]
-
-export interface StoredReport {
-  successors: string[]
-  predecessor: string | null
-  fingers: Array<{ row: number; id: string }>
-  /** Server time the report arrived, ms since the epoch. */
-  at: number
-}
-
-export interface RingSnapshot {
-  peers: readonly string[]
-  reports: Record<string, StoredReport>
-}
 
 /**
  * Builds the signalling server: WebSocket `/ws` plus `/health`, `/metrics`
@@ -68,9 +57,7 @@ export function createSignalServer(options: SignalServerOptions = {}): FastifyIn
 /** Adds the signalling server's routes and hooks to `app`: createSignalServer's own, or a plugin's context (plugin.ts). */
 export function mountSignalServer(app: FastifyInstance, options: SignalServerOptions = {}): void {
   const opts = resolveOptions(options)
-  const registry = new SortedRegistry<Session>()
   const sessions = new Set<Session>()
-  const reports = new Map<string, StoredReport>()
   const metrics = new Metrics()
   const rate = opts.rateLimit
   const admission = opts.admission ? new Admission(opts.admission) : null
@@ -79,6 +66,21 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
   ice.attach(app.server)
   let heartbeat: NodeJS.Timeout | null = null
   let ringCheck: NodeJS.Timeout | null = null
+
+  const hooks: RegistryHooks = {
+    deliver,
+    refuse(sender, code, message) {
+      if (!sender.closing) sendError(sender, code, message)
+    },
+    evict(s, reason) {
+      // The registry has dropped the id already: only this instance's own accounts are left to settle.
+      s.id = null
+      admission?.left(s.address)
+      sendError(s, 'ID_TAKEN', reason)
+      closeSession(s, CLOSE_GOING_AWAY, 'id owned at another instance')
+    },
+  }
+  const registry: PeerRegistry = opts.redis ? new RedisRegistry(opts.redis, hooks, app.log, opts.ringCheckMs) : new MemoryRegistry()
 
   if (options.dashboard) options.dashboard(app)
 
@@ -123,8 +125,10 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
 
   /**
    * validate → admission (rate, per-address cap) → proof (id from key,
-   * signature over the nonce) → registry claim → joined. Every refusal
-   * opens a new challenge; a used nonce is never accepted twice.
+   * signature over the nonce) → registry claim → joined. The claim (in memory
+   * at once; clustered, a round trip to Redis) comes only after the proof and
+   * admission passed. Every refusal opens a new challenge; a used nonce is
+   * never accepted twice.
    */
   function onJoin(s: Session, msg: unknown): void {
     if (!validateJoin(msg)) {
@@ -134,35 +138,58 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
     if (s.id !== null) {
       return refuseJoin(s, 'BAD_MESSAGE', `already joined as ${s.id}; send {"type":"leave"} before joining again`)
     }
+    if (s.joining !== null) return refuseJoin(s, 'BAD_MESSAGE', `a join as ${s.joining} is in progress`)
     const verdict = admission?.attempt(s.address) ?? 'ok'
     if (verdict === 'RATE_LIMITED') return refuseJoin(s, 'RATE_LIMITED', 'too many joins from this address; slow down')
     const failure = checkJoinProof(msg, s.nonce)
     if (failure !== null) return refuseJoin(s, failure.code, failure.message)
     if (verdict === 'TOO_MANY_PEERS') return refuseJoin(s, 'TOO_MANY_PEERS', `this address already holds ${opts.admission ? opts.admission.maxPeersPerAddress : 0} ids`)
-    const id = msg.id
-    if (!registry.add(id, s)) return refuseJoin(s, 'ID_TAKEN', `id ${id} is held by another live connection`)
-    s.id = id
     s.nonce = null
+    // Counted from the claim on, so that joins in flight together cannot pass the address's cap.
     admission?.joined(s.address)
-    metrics.joinsTotal++
-    app.log.debug({ id, peers: registry.size }, 'peer joined')
-    const reply: JoinedReply = {
-      type: 'joined',
-      id,
-      successors: registry.successors(id, opts.successorCount),
-      ring: ringSuccessors(registry, (peer) => reports.has(peer), id, opts.successorCount),
-      predecessor: registry.predecessor(id),
-      peers: registry.size,
-      iceServers: ice.issue(s, id),
+    claimId(s, msg.id)
+  }
+
+  function claimId(s: Session, id: string): void {
+    const claim = registry.claim(id, s, '')
+    if (!(claim instanceof Promise)) return answerJoin(s, id, claim)
+    s.joining = id
+    const landed = (result: Claim): void => {
+      if (s.joining !== id) {
+        // Left or closed while the claim was in flight (cancelJoin settled the address's count).
+        if (result.ok) registry.release(id, s)
+        return
+      }
+      s.joining = null
+      answerJoin(s, id, result)
     }
-    batch.send(s.socket, JSON.stringify(reply))
+    claim.then(landed, () => landed({ ok: false, code: 'REGISTRY_UNAVAILABLE', message: `cannot claim ${id}: the shared registry failed; retry later` }))
+  }
+
+  function answerJoin(s: Session, id: string, claim: Claim): void {
+    if (!claim.ok) {
+      admission?.left(s.address)
+      return refuseJoin(s, claim.code, claim.message)
+    }
+    s.id = id
+    metrics.joinsTotal++
+    app.log.debug({ id, peers: registry.localSize }, 'peer joined')
+    batch.send(s.socket, JSON.stringify(joinedReply(id, claim.view, opts.successorCount, ice.issue(s, id))))
+  }
+
+  /** A leave or close while a claim is in flight cancels the join (the claim is released when it lands). False: none was. */
+  function cancelJoin(s: Session): boolean {
+    if (s.joining === null) return false
+    s.joining = null
+    admission?.left(s.address)
+    return true
   }
 
   function onSignal(s: Session, msg: unknown): void {
     if (!validateSignal(msg)) return fail(s, validateSignal)
     if (s.id === null) return sendError(s, 'NOT_JOINED', 'join before sending signals')
-    const target = registry.get(msg.to)
-    if (target === undefined) return sendError(s, 'UNKNOWN_PEER', `no peer with id ${msg.to} is joined`)
+    const target = registry.local(msg.to)
+    if (target === undefined && !registry.clustered) return sendError(s, 'UNKNOWN_PEER', `no peer with id ${msg.to} is joined`)
     let data: string
     try {
       data = JSON.stringify(msg.data)
@@ -170,31 +197,39 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
       // V8 parses deep nesting iteratively but stringifies it recursively.
       return sendError(s, 'BAD_MESSAGE', 'data is nested too deeply to relay')
     }
+    const frame = SIGNAL_HEAD + s.id + SIGNAL_MIDDLE + data + '}'
+    // Not joined here: the registry relays it to the instance that has it, or answers UNKNOWN_PEER later.
+    if (target === undefined) return registry.forward(s, msg.to, frame)
+    if (!deliver(target, frame)) sendError(s, 'UNKNOWN_PEER', `peer ${msg.to} is not reading; dropped`)
+  }
+
+  /** Sends a signal frame to a peer joined here; false when the peer was stuck and is dropped instead. */
+  function deliver(target: Session, frame: string | Buffer): boolean {
     const socket = target.socket
     if (socket.bufferedAmount > opts.maxBufferedBytes) {
       // The target does not read: it is dead or hostile. Drop it rather than buffer without bound.
       metrics.closed.stuck++
       app.log.info({ id: target.id, buffered: socket.bufferedAmount }, 'terminating a peer that stopped reading')
       terminateSession(target)
-      return sendError(s, 'UNKNOWN_PEER', `peer ${msg.to} is not reading; dropped`)
+      return false
     }
-    batch.send(socket, SIGNAL_HEAD + s.id + SIGNAL_MIDDLE + data + '}')
+    batch.send(socket, frame)
     metrics.messagesRelayed++
+    return true
   }
 
   function deregister(s: Session): void {
+    cancelJoin(s)
     const id = s.id
     if (id === null) return
     s.id = null
     admission?.left(s.address)
-    if (registry.remove(id, s)) {
-      reports.delete(id)
-      app.log.debug({ id, peers: registry.size }, 'peer left')
-    }
+    if (registry.release(id, s)) app.log.debug({ id, peers: registry.localSize }, 'peer left')
   }
 
   function onLeave(s: Session, msg: unknown): void {
     if (!validateLeave(msg)) return fail(s, validateLeave)
+    if (cancelJoin(s)) return challenge(s)
     if (s.id === null) return sendError(s, 'NOT_JOINED', 'not joined, nothing to leave')
     deregister(s)
     challenge(s)
@@ -203,22 +238,29 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
   function onReport(s: Session, msg: unknown): void {
     if (!validateReport(msg)) return fail(s, validateReport)
     if (s.id === null) return sendError(s, 'NOT_JOINED', 'join before reporting ring state')
+    const id = s.id
     // Copy field by field: nothing the client sent beyond the schema is kept.
-    reports.set(s.id, {
+    const view = registry.report(id, {
       successors: msg.successors.slice(),
       predecessor: msg.predecessor,
       fingers: msg.fingers.map((f) => ({ row: f.row, id: f.id })),
       at: Date.now(),
     })
-    hintSuccessor(s)
+    if (!(view instanceof Promise)) return hintSuccessor(s, view)
+    view.then(
+      (fresh) => {
+        if (s.id === id) hintSuccessor(s, fresh)
+      },
+      () => undefined, // no hint this time; the sweep tries again
+    )
   }
 
   /** Tells `s` of a closer successor than the one it last reported, if the registry knows one. */
-  function hintSuccessor(s: Session): void {
+  function hintSuccessor(s: Session, view: RingView | null): void {
     const id = s.id
-    const report = id === null ? undefined : reports.get(id)
-    if (id === null || report === undefined || s.closing || s.socket.readyState !== OPEN) return
-    const hint = successorHint(registry, (peer) => reports.has(peer), id, report.successors[0])
+    const report = id === null ? undefined : registry.reportOf(id)
+    if (id === null || report === undefined || view === null || s.closing || s.socket.readyState !== OPEN) return
+    const hint = successorHint(view, (peer) => view.inRing(peer), id, report.successors[0])
     if (hint === null) return
     metrics.hintsSent++
     batch.send(s.socket, hintFrame(hint))
@@ -265,23 +307,6 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
     if (this.readyState === OPEN) this.terminate()
   }
 
-  /**
-   * Once upgraded, nothing should keep the HTTP request alive: @fastify/websocket's
-   * error listener closes over the Fastify request and reply, and the ServerResponse
-   * it created stays assigned to the TCP socket. Dropping both saves a few KiB per
-   * connection (tens of MiB at 10,000 peers).
-   */
-  function releaseUpgradeRequest(socket: WebSocket, request: FastifyRequest): void {
-    // Add ours before removing theirs: emptying a listener slot `delete`s it, which
-    // turns the emitter's _events into a slow dictionary object (~200 bytes more).
-    const theirs = socket.listeners('error') as Array<(...args: unknown[]) => void>
-    socket.on('error', onSocketError)
-    for (const listener of theirs) socket.removeListener('error', listener)
-    const tcp = request.raw.socket as (typeof request.raw.socket & { _httpMessage?: ServerResponse | null }) | null
-    const response = tcp?._httpMessage
-    if (tcp && response) response.detachSocket(tcp)
-  }
-
   // One shared set of listeners for every socket (ws calls them with `this` = the
   // socket) instead of three closures per connection: ~200 bytes less per peer.
   function onSocketMessage(this: WebSocket, raw: RawData, isBinary: boolean): void {
@@ -297,7 +322,7 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
   }
 
   function onConnection(socket: WebSocket, request: FastifyRequest): void {
-    releaseUpgradeRequest(socket, request)
+    releaseUpgradeRequest(socket, request, onSocketError)
     const s = new Session(socket, rate ? rate.burst : 0, Admission.keyOf(request.ip))
     s.host = hostOf(request.headers.host)
     ;(socket as SessionSocket)[kSession] = s
@@ -387,17 +412,7 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
     instance.get('/ws', { websocket: true, onRequest: guardUpgrade }, (socket, request) => onConnection(socket, request))
   })
 
-  app.get('/health', async () => ({ status: 'ok', peers: registry.size }))
-
-  app.get('/metrics', async (_request, reply) => {
-    void reply.type('text/plain; version=0.0.4; charset=utf-8')
-    return metrics.render(registry.size, sessions.size)
-  })
-
-  app.get('/ring', async (): Promise<RingSnapshot> => ({
-    peers: registry.ids(),
-    reports: Object.fromEntries(reports),
-  }))
+  registerRoutes(app, registry, metrics, () => sessions.size)
 
   app.addHook('onReady', async () => {
     if (opts.heartbeatIntervalMs > 0) {
@@ -406,12 +421,19 @@ export function mountSignalServer(app: FastifyInstance, options: SignalServerOpt
     }
     // Reports that stopped changing get no answer on arrival: re-check them all now and then.
     if (opts.ringCheckMs > 0) {
-      ringCheck = setInterval(() => sessions.forEach(hintSuccessor), opts.ringCheckMs)
+      ringCheck = setInterval(() => {
+        const view = registry.sweepView()
+        if (view !== null) sessions.forEach((s) => hintSuccessor(s, view))
+      }, opts.ringCheckMs)
       ringCheck.unref()
     }
     ice.startRenewals(sessions, (s, text) => {
       if (s.socket.readyState === OPEN) batch.send(s.socket, text)
     })
+    await registry.start()
   })
-  app.addHook('onClose', async () => stopTimers())
+  app.addHook('onClose', async () => {
+    stopTimers()
+    await registry.close()
+  })
 }

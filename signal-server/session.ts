@@ -5,6 +5,8 @@ import type { RateLimitOptions } from './options'
 export class Session {
   /** Joined id, or null before join / after leave. */
   id: string | null = null
+  /** The id whose claim is in flight (clustered registry only), else null. */
+  joining: string | null = null
   /** Set once the server has decided to close this socket: later frames are ignored. */
   closing = false
   /** Answered the last ping. */

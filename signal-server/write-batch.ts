@@ -11,6 +11,9 @@ import type { WebSocket } from 'ws'
  *
  * Uses ws's underlying net.Socket (`_socket`, stable across ws 8).
  */
+/** ws options for a Buffer that holds text (a signal frame forwarded by another instance, never decoded here). */
+const TEXT = { binary: false }
+
 export class WriteBatcher {
   private corked: Socket[] = []
   private scheduled = false
@@ -21,7 +24,7 @@ export class WriteBatcher {
     for (let i = 0; i < list.length; i++) list[i].uncork()
   }
 
-  send(ws: WebSocket, text: string): void {
+  send(ws: WebSocket, text: string | Buffer): void {
     const raw = (ws as unknown as { _socket: Socket | undefined })._socket
     if (raw !== undefined && !raw.destroyed && raw.writableCorked === 0) {
       raw.cork()
@@ -31,7 +34,8 @@ export class WriteBatcher {
         setImmediate(this.flush)
       }
     }
-    ws.send(text)
+    if (typeof text === 'string') ws.send(text)
+    else ws.send(text, TEXT)
   }
 
   /** Uncork everything now (used before closing sockets). */

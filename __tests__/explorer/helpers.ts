@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { createSignalServer, type SignalServerOptions } from '../../signal-server'
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
 import { explorerInternals } from '../../src/explorer/internals'
-import type { Identity } from '../../src/identity'
+import { newIdentity, type Identity } from '../../src/identity'
 import { cryptoSettled } from '../../src/identity/ed25519'
 import { parseId } from '../../src/ids'
 import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
@@ -28,6 +28,14 @@ export async function startServer(options: SignalServerOptions = {}, port = 0): 
 
 /** Fast ring timing for tests: rounds of 100 ms. */
 export const FAST = { stabilizeMs: 100, fixFingersMs: 50, rpcTimeoutMs: 1500, connectTimeoutMs: 3000, reportMs: 100, reconnectMinMs: 100, reconnectMaxMs: 500 }
+
+/** Explorers with fresh identities on an in-memory network (real time), against real signalling servers. */
+export function memoryExplorers(url: ExplorerOptions['signalUrl'], n: number, network = new MemoryNetwork(), extra: Partial<ExplorerOptions> = {}): Explorer[] {
+  return Array.from({ length: n }, () => {
+    const identity = newIdentity()
+    return createExplorer({ signalUrl: url, identity, transport: network.transport(parseId(identity.id)), ...FAST, ...extra })
+  })
+}
 
 /**
  * Explorers on an in-memory network against a virtual signalling server

@@ -5,7 +5,7 @@ import { checkJoinProof, newNonce } from '../../signal-server/join-proof'
 import { SortedRegistry } from '../../signal-server/registry'
 import { ringSuccessors, successorHint } from '../../signal-server/ring-hints'
 import { describeFailure, validateEnvelope, validateJoin, validateLeave, validateReport, validateSignal } from '../../signal-server/schemas'
-import type { StoredReport } from '../../signal-server/server'
+import type { StoredReport } from '../../signal-server/peer-registry'
 import type { WebSocketConstructor, WebSocketLike } from '../../src/explorer/websocket'
 import type { ValidateFunction } from 'ajv'
 

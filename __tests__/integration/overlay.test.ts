@@ -5,6 +5,7 @@ import { formatId } from '../../src/ids'
 import { seededRandom } from '../../src/testnet'
 import type { WrtcImpl } from '../../src/transport/webrtc'
 import { metric, ringCorrect, ringOf, ringStable, startServer, waitFor, type Server } from '../explorer/helpers'
+import { RedisServer } from '../helpers/redis-server'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wrtc = require('@roamhq/wrtc') as WrtcImpl
@@ -56,27 +57,61 @@ async function reopenFinger(explorer: Explorer): Promise<void> {
   expect(ringOf(explorer).channels.has(peer)).toBe(true)
 }
 
-describe(`${PEERS} peers over real WebRTC (@roamhq/wrtc) and a real signalling server on loopback`, () => {
-  let server: Server
+/** The signalling side: one server, or instances of one cluster (peer i joins at instance i mod n). */
+interface Signalling {
+  urls: string[]
+  https: string[]
+  stop(): Promise<void>
+}
+
+async function oneServer(): Promise<Signalling> {
+  const server = await startServer({ rateLimit: undefined })
+  return { urls: [server.url], https: [server.http], stop: () => server.app.close() }
+}
+
+async function threeInstancesOverRedis(): Promise<Signalling> {
+  const redis = await RedisServer.start()
+  const servers: Server[] = []
+  for (let i = 0; i < 3; i++) servers.push(await startServer({ rateLimit: undefined, redis: redis.url }))
+  return {
+    urls: servers.map((s) => s.url),
+    https: servers.map((s) => s.http),
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.app.close()))
+      await redis.stop()
+    },
+  }
+}
+
+/** A counter summed over every instance. */
+const total = async (https: string[], name: string) => (await Promise.all(https.map((h) => metric(h, name)))).reduce((a, b) => a + b)
+
+describe.each([
+  ['a real signalling server', oneServer],
+  ['three signalling instances sharing a real Redis (peers spread over them)', threeInstancesOverRedis],
+])(`${PEERS} peers over real WebRTC (@roamhq/wrtc) and %s on loopback`, (_, startSignalling) => {
+  let server: Signalling
   let serverUp = true
   const explorers: Explorer[] = []
 
   beforeAll(async () => {
-    server = await startServer({ rateLimit: undefined })
-    for (let i = 0; i < PEERS; i++) explorers.push(createExplorer({ signalUrl: server.url, wrtc, ...TIMING }))
+    server = await startSignalling()
+    for (let i = 0; i < PEERS; i++) explorers.push(createExplorer({ signalUrl: server.urls[i % server.urls.length], wrtc, ...TIMING }))
     explorers.forEach((e) => echo(e))
     await Promise.all(explorers.map((e) => e.listen()))
   }, 90_000)
 
   afterAll(async () => {
     await Promise.all(explorers.map((e) => e.close()))
-    if (serverUp) await server.app.close()
+    if (serverUp) await server.stop()
   }, 30_000)
 
   it('form one ring: every successor and predecessor is right, then every finger', async () => {
     await waitFor(() => ringCorrect(explorers), 60_000, 'the ring')
     await waitFor(() => ringStable(explorers), 60_000, 'the finger tables')
-    expect(await metric(server.http, 'signal_peers')).toBe(PEERS)
+    expect(await total(server.https, 'signal_peers')).toBe(PEERS)
+    // Spread over instances, the joins' handshakes crossed them through Redis.
+    if (server.urls.length > 1) expect(await total(server.https, 'signal_relays_received_total')).toBeGreaterThan(0)
     // One WebRTC channel per peer pair at most, shared by all routed traffic.
     for (const e of explorers) expect(ringOf(e).channels.size).toBeLessThan(PEERS)
   }, 120_000)
@@ -125,15 +160,15 @@ describe(`${PEERS} peers over real WebRTC (@roamhq/wrtc) and a real signalling s
   }, 30_000)
 
   it('a new finger channel is signalled through the overlay: the server relays none of it', async () => {
-    const before = await metric(server.http, 'signal_messages_relayed_total')
+    const before = await total(server.https, 'signal_messages_relayed_total')
     await reopenFinger(explorers[5])
-    expect(await metric(server.http, 'signal_messages_relayed_total')).toBe(before)
+    expect(await total(server.https, 'signal_messages_relayed_total')).toBe(before)
   }, 60_000)
 
   it('with the server stopped, dials still succeed and new finger channels still open', async () => {
-    await server.app.close()
+    await server.stop()
     serverUp = false
-    await expect(fetch(`${server.http}/health`)).rejects.toThrow()
+    await expect(fetch(`${server.https[0]}/health`)).rejects.toThrow()
     await reopenFinger(explorers[7])
     await reopenFinger(explorers[11])
     const trips = explorers.slice(0, 8).map(async (e) => {

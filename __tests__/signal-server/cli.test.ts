@@ -1,5 +1,6 @@
-import { Client, freshId } from './helpers'
+import { Client, eventually, freshId } from './helpers'
 import { run, started, type Run } from './cli-run'
+import { RedisServer } from '../helpers/redis-server'
 
 const [A, B] = [freshId(), freshId()]
 
@@ -52,5 +53,38 @@ describe('sig-server CLI', () => {
     const unknown = run(['--bogus'])
     runs.push(unknown)
     expect((await unknown.exited).code).toBe(2)
+  })
+
+  it('--redis URL (or REDIS_URL) makes instances one cluster; a bad URL exits 2', async () => {
+    const redis = await RedisServer.start()
+    try {
+      const one = run(['--port', '0', '--host', '127.0.0.1', '--redis', redis.url])
+      const two = run(['--port', '0', '--host', '127.0.0.1'], { REDIS_URL: redis.url })
+      runs.push(one, two)
+      const [url1, url2] = await Promise.all([started(one), started(two)])
+      const a = await Client.open(url1)
+      const b = await Client.open(url2)
+      await a.join(A)
+      expect(await b.join(B)).toMatchObject({ successors: [A], peers: 2 })
+      a.send({ type: 'signal', to: B, data: 'across' })
+      expect(await b.next()).toEqual({ type: 'signal', from: A, data: 'across' })
+      const http2 = url2.replace(/^ws/, 'http').replace(/\/ws$/, '')
+      await eventually(async () => {
+        expect(await (await fetch(`${http2}/health`)).json()).toEqual({ status: 'ok', peers: 2, instancePeers: 1, redis: 'up' })
+      })
+      // A clean stop gives the instance's ids back at once: no lease to wait for.
+      one.child.kill('SIGTERM')
+      expect((await a.closed).code).toBe(1001)
+      expect((await one.exited).code).toBe(0)
+      const again = await Client.open(url2)
+      expect(await again.join(A)).toMatchObject({ type: 'joined', peers: 2 })
+      await Promise.all([again.close(), b.close()])
+    } finally {
+      await redis.stop()
+    }
+    const bad = run(['--redis', 'http://127.0.0.1:6379'])
+    runs.push(bad)
+    expect((await bad.exited).code).toBe(2)
+    expect(bad.stderr()).toMatch(/redis URL must be redis: or rediss:/)
   })
 })

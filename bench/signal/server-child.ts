@@ -1,13 +1,14 @@
 /**
  * One server per process, so that RSS is per server. bench/signal.ts bundles this
  * file with esbuild (dependencies left external) and runs it with plain node:
- *   NODE_PATH=node_modules node --expose-gc server-child.cjs ours|peerjs
+ *   NODE_PATH=node_modules node --expose-gc server-child.cjs ours|peerjs [redis-url key-prefix]
+ * (ours with a Redis URL: one instance of a cluster.)
  * Reports {port, path} on IPC, answers {cmd:'mem'} with RSS after a full GC and {cmd:'cpu'} with CPU µs used.
  */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 
-const kind = process.argv[2]
+const [kind, redisUrl, keyPrefix] = process.argv.slice(2)
 const send = (m: unknown) => process.send!(m)
 
 async function startOurs(): Promise<{ port: number; path: string }> {
@@ -19,6 +20,7 @@ async function startOurs(): Promise<{ port: number; path: string }> {
     maxPeers: 50_000,
     rateLimit: { burst: 1_000_000, perSecond: 1_000_000, closeAfter: 1_000_000 },
     logger: false,
+    ...(redisUrl ? { redis: { url: redisUrl, keyPrefix } } : {}),
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
   return { port: (app.server.address() as AddressInfo).port, path: '/ws' }

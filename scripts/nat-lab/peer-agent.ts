@@ -83,7 +83,7 @@ async function handle(request: Request): Promise<unknown> {
   switch (request.op) {
     case 'ice': {
       const link = new ServerLink(
-        { url: String(request.signalUrl), WebSocket: resolveWebSocket(undefined), identity: newIdentity(), serverTimeoutMs: 10_000, reconnectMinMs: 1000, reconnectMaxMs: 1000 },
+        { url: [String(request.signalUrl)], WebSocket: resolveWebSocket(undefined), identity: newIdentity(), serverTimeoutMs: 10_000, reconnectMinMs: 1000, reconnectMaxMs: 1000 },
         asyncScheduler, Math.random, new Diagnostics(() => Date.now()),
       )
       await firstValueFrom(link.register$())

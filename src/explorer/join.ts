@@ -47,9 +47,19 @@ export function joinRing$(ctx: JoinContext): Observable<void> {
       return firstOf$(ctx, candidates, (c) => joinThrough$(ctx, c), 'JOIN_CANDIDATE_FAILED', 'no listed peer could take us into the ring')
     }),
   )
-  // A server that cannot be reached at all fails listen() at once (SIGNAL_FAILED): retrying only hides it.
-  const delay = (error: unknown, n: number) => (isExplorerError(error, 'SIGNAL_FAILED') ? throwError(() => error) : pause$(ctx, error, n, 'JOIN_ATTEMPT_FAILED'))
-  return round$.pipe(retry({ count: ctx.attempts - 1, delay }))
+  return defer(() => {
+    // A server that cannot be reached at all fails listen() at once (SIGNAL_FAILED): retrying only hides it.
+    // With several URLs each connection goes to the next one: it fails once none of them answered.
+    let unreachable = 0
+    const delay = (error: unknown, n: number) => {
+      if (!isExplorerError(error, 'SIGNAL_FAILED')) {
+        unreachable = 0
+        return pause$(ctx, error, n, 'JOIN_ATTEMPT_FAILED')
+      }
+      return ++unreachable >= ctx.link.serverCount ? throwError(() => error) : of(undefined)
+    }
+    return round$.pipe(retry({ count: ctx.attempts - 1, delay }))
+  })
 }
 
 /**

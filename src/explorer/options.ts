@@ -10,8 +10,11 @@ import type { WrtcImpl } from '../transport/webrtc'
 import { resolveWebSocket, type WebSocketConstructor } from './websocket'
 
 export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptions {
-  /** The signalling server's WebSocket URL, e.g. `wss://signal.example.org/ws`. Required. */
-  signalUrl: string
+  /**
+   * The signalling server's WebSocket URL, e.g. `wss://signal.example.org/ws`. Required.
+   * Several (instances of one cluster): the explorer starts at a random one and moves to the next whenever a connection fails or is lost.
+   */
+  signalUrl: string | readonly string[]
   /**
    * Who this peer is: its id is derived from the identity's key. Default: a
    * fresh one (a new id every run); persist `identity.export()` and pass
@@ -57,7 +60,7 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
 }
 
 export interface ResolvedExplorerOptions {
-  signalUrl: string
+  signalUrl: readonly string[]
   identity: Identity
   id: number
   ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy>; relayedLinks: boolean; relayAfterMs: number }
@@ -83,7 +86,7 @@ const EXPLORER_DEFAULTS = {
 /** Fills defaults; any misuse throws BAD_OPTIONS (or BAD_ID) at once. */
 export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplorerOptions {
   if (typeof options !== 'object' || options === null) throw bad('createExplorer needs an options object with signalUrl')
-  const signalUrl = checkUrl(options.signalUrl)
+  const signalUrl = checkUrls(options.signalUrl)
   if ('id' in options) throw bad('the id option is gone: ids are derived from keys. Pass identity: await importIdentity(saved) to keep an id (docs/api.md)')
   if (options.identity !== undefined && !isIdentity(options.identity)) throw bad('identity must come from createIdentity() or importIdentity()')
   const identity = options.identity ?? newIdentity()
@@ -121,6 +124,12 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
   }
   if (resolved.reconnectMaxMs < resolved.reconnectMinMs) throw bad('reconnectMaxMs must be ≥ reconnectMinMs')
   return resolved
+}
+
+function checkUrls(value: unknown): readonly string[] {
+  if (!Array.isArray(value)) return [checkUrl(value)]
+  if (value.length === 0) throw bad('signalUrl is an empty list: give at least one WebSocket URL')
+  return value.map(checkUrl)
 }
 
 function checkUrl(value: unknown): string {

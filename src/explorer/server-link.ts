@@ -22,7 +22,8 @@ export interface ServerError {
 }
 
 export interface ServerLinkOptions {
-  url: string
+  /** The server's URLs (instances of one cluster): tried in turn, from a random one. */
+  url: readonly string[]
   WebSocket: WebSocketConstructor
   /** Whose key the joins prove (the id is derived from it). */
   identity: Identity
@@ -36,7 +37,8 @@ export interface ServerLinkOptions {
  * signals both ways, publishes ring reports. Once kept alive, a lost connection
  * is re-established in the background with jittered exponential backoff
  * (reconnectMinMs … reconnectMaxMs) and the id registered again, for as long
- * as the explorer is open; the overlay does not wait for it.
+ * as the explorer is open; the overlay does not wait for it. With several
+ * URLs, each new connection after a failed or lost one goes to the next.
  */
 export class ServerLink {
   private readonly signals = new Subject<ServerSignal>()
@@ -58,13 +60,21 @@ export class ServerLink {
   private lastReport: string | null = null
   private closed = false
   private ice: IceServer[] = []
+  private next: number
 
   constructor(
     private readonly options: ServerLinkOptions,
     private readonly scheduler: SchedulerLike,
     private readonly random: () => number,
     private readonly diagnostics: Diagnostics,
-  ) {}
+  ) {
+    this.next = options.url.length > 1 ? Math.floor(random() * options.url.length) : 0
+  }
+
+  /** How many server URLs the link rotates through. */
+  get serverCount(): number {
+    return this.options.url.length
+  }
 
   /** The ICE servers the server handed us last (its joined reply, or a renewal of TURN credentials). */
   get iceServers(): IceServer[] {
@@ -182,11 +192,14 @@ export class ServerLink {
 
   private open(): Observable<WebSocketLike> {
     const opening = new ReplaySubject<WebSocketLike>(1)
+    const url = this.options.url[this.next]
+    // The connection after this one (if this fails or is lost) goes to the next server.
+    this.next = (this.next + 1) % this.options.url.length
     let socket: WebSocketLike
     try {
-      socket = new this.options.WebSocket(this.options.url)
+      socket = new this.options.WebSocket(url)
     } catch (error) {
-      opening.error(new ExplorerError('SIGNAL_FAILED', `cannot open a WebSocket to ${this.options.url}: ${String(error)}`))
+      opening.error(new ExplorerError('SIGNAL_FAILED', `cannot open a WebSocket to ${url}: ${String(error)}`))
       return opening
     }
     this.socket = socket
@@ -206,7 +219,7 @@ export class ServerLink {
       this.registered = false
       if (this.opening === opening) {
         this.opening = null
-        opening.error(new ExplorerError('SIGNAL_FAILED', `cannot reach the signalling server at ${this.options.url}`))
+        opening.error(new ExplorerError('SIGNAL_FAILED', `cannot reach the signalling server at ${url}`))
       }
       this.scheduleReconnect()
     }

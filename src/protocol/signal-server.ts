@@ -10,11 +10,16 @@ export const ID_PATTERN = '^[0-9a-f]{12}$'
 
 export const ERROR_CODES = [
   'BAD_MESSAGE', 'BAD_ID', 'BAD_PROOF', 'ID_TAKEN', 'NOT_JOINED', 'UNKNOWN_PEER', 'RATE_LIMITED', 'TOO_MANY_PEERS',
+  // A clustered server (Redis/Valkey) cannot reach its shared registry: joins and signals to other instances wait for it.
+  'REGISTRY_UNAVAILABLE',
 ] as const
 export type SignalErrorCode = (typeof ERROR_CODES)[number]
 
-/** Every join refusal: the server sends a fresh challenge after each. */
-export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['BAD_ID', 'BAD_PROOF', 'ID_TAKEN', 'RATE_LIMITED', 'TOO_MANY_PEERS'])
+/**
+ * Every join refusal: the server sends a fresh challenge after each, and the
+ * explorer backs off and tries again (through its next server URL if it has several).
+ */
+export const JOIN_REFUSALS: ReadonlySet<string> = new Set<SignalErrorCode>(['BAD_ID', 'BAD_PROOF', 'ID_TAKEN', 'RATE_LIMITED', 'TOO_MANY_PEERS', 'REGISTRY_UNAVAILABLE'])
 
 /** Raw bytes behind the base64url fields of a join. */
 export const NONCE_BYTES = 32
