@@ -17,6 +17,15 @@ export const RING_OP_NAMES: Record<number, string> = {
   [RingOp.Hint]: 'hint',
 }
 
+/** The ring op of a Ring frame, past its route record or source route. */
+export function ringOpOf(frame: Uint8Array): number {
+  const flags = frame[3]
+  let at = HEADER_BYTES
+  if (flags & FrameFlag.Routed) at += 2 + 6 * frame[at]
+  else if (flags & FrameFlag.Traced) at += 1 + 6 * frame[at]
+  return frame[at]
+}
+
 export interface KindCount {
   frames: number
   bytes: number
@@ -85,11 +94,7 @@ export class TrafficCounter {
     const type = frame[1]
     let kind: string
     if (type === FrameType.Ring) {
-      const flags = frame[3]
-      let at = HEADER_BYTES
-      if (flags & FrameFlag.Routed) at += 2 + 6 * frame[at]
-      else if (flags & FrameFlag.Traced) at += 1 + 6 * frame[at]
-      const op = frame[at]
+      const op = ringOpOf(frame)
       if (op === RingOp.FindSuccessor && this.ours(from, to, frame, true)) return
       if (op === RingOp.Found && this.ours(from, to, frame, false)) return
       kind = RING_OP_NAMES[op] ?? `ringOp${op}`

@@ -10,6 +10,7 @@ import { RingOracle } from './oracle'
 import { randomRingId, seededRandom } from './random'
 import { SortedIds } from '../router/sorted-ids'
 import { type FrameTap, tappedTransport } from './tap'
+import { Coalition, checkAdversaryOptions, type AdversaryOptions } from './adversary'
 
 export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random'> {
   /** Seed for ids, jitter, join times and loss: the same seed replays the same run. */
@@ -41,6 +42,12 @@ export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | '
    * as after the server is gone. Default 2,000, the server's default.
    */
   ringCheckMs?: number
+  /**
+   * Malicious peers (src/testnet/adversary.ts): each peer made is one with
+   * probability `fraction` (drawn from a stream of its own, so the ring is
+   * the same as without them); they attack once `coalition.active` is set.
+   */
+  adversary?: AdversaryOptions
 }
 
 export interface Testnet {
@@ -49,6 +56,8 @@ export interface Testnet {
   readonly random: () => number
   /** Live peers by id. */
   readonly nodes: Map<number, RingNode>
+  /** The malicious peers, when the options asked for some. */
+  readonly coalition: Coalition | null
   oracle(): RingOracle
   /** Advances virtual time one stabilize period at a time until the ring and fingers are right. Returns the rounds taken, or -1. */
   converge(maxMs?: number): number
@@ -82,13 +91,18 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
   const stabilizeMs = options.stabilizeMs ?? 1000
   const nodes = new Map<number, RingNode>()
 
-  const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, ...nodeOptions } = options
+  const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, adversary, ...nodeOptions } = options
+  if (adversary !== undefined) checkAdversaryOptions(adversary)
+  const coalition = adversary === undefined ? null : new Coalition(adversary.attack)
+  const adversaryRandom = seededRandom(((options.seed ?? 1) * 0x2545f491 + 0x3c6ef372) >>> 0)
   // Every transport a peer uses (ring and rendezvous) goes through here, so a tap sees all its frames.
   const transportOf = (id: number): Transport => {
-    const transport = frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id)
+    const tapped = frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id)
+    const transport = coalition?.members.has(id) ? coalition.transport(tapped, id, () => nodes.get(id)) : tapped
     return carriedOffers ? transport : { connect: (remote, port) => transport.connect(remote, port), accept: (remote, port) => transport.accept(remote, port) }
   }
   const makeNode = (id: number) => {
+    if (coalition !== null && adversaryRandom() < adversary!.fraction) coalition.members.add(id)
     const node = new RingNode({ ...nodeOptions, id, transport: transportOf(id), scheduler, random })
     nodes.set(id, node)
     return node
@@ -160,6 +174,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     network,
     random,
     nodes,
+    coalition,
     oracle: () => new RingOracle(nodes.keys()),
     converge(maxMs = options.maxConvergeMs ?? 600_000) {
       const deadline = scheduler.now() + maxMs
@@ -186,6 +201,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
         if (!node) continue
         nodes.delete(id)
         registry.remove(id)
+        coalition?.members.remove(id)
         network.crash(id)
         node.close()
       }
