@@ -4,6 +4,7 @@ import {
 import { Diagnostics, type Diagnostic, type DiagnosticCode } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
 import type { Identity } from '../identity'
+import { identityClaimProver } from '../identity/claim-proof'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
 import { RingNode } from '../ring/node'
@@ -95,7 +96,9 @@ class ExplorerPeer implements Explorer {
     const iceServers = options.iceServers ?? (() => this.link.iceServers)
     const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
     const diagnostics = (this.diagnostics = new Diagnostics(() => scheduler.now()))
-    this.ring = new RingNode({ id: o.id, transport, scheduler, random, diagnostics, ...o.ring })
+    // Lookup answers are signed with our identity and checked against the answerer's (src/identity/claim-proof.ts).
+    const claimProver = identityClaimProver(o.identity)
+    this.ring = new RingNode({ id: o.id, transport, scheduler, random, diagnostics, claimProver, ...o.ring })
     this.sockets = new SocketLayer(
       { id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null },
       o.sockets,

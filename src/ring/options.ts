@@ -1,4 +1,5 @@
 import type { Diagnostics } from '../diagnostics'
+import type { ClaimProver } from '../identity/claim-proof'
 import type { AbusePolicy } from '../router/router'
 import type { SchedulerLike } from 'rxjs'
 import type { Transport } from '../transport/types'
@@ -31,6 +32,12 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxSignalSessions?: number
   /** When a neighbour's malformed frames get its channel closed (default: 16 within 10 s; see docs/protocol.md). */
   abusePolicy?: Partial<AbusePolicy>
+  /** Independent routes a lookup asks over (default 6; docs/simulation.md has how it was chosen). */
+  lookupRoutes?: number
+  /** A lookup route silent this long is asked again from another first hop (default 1000 ms; the lookup's deadline stays rpcTimeoutMs). */
+  lookupAttemptMs?: number
+  /** Signs our answers to lookups and checks others' (the explorer: the identity's Ed25519 key). Default: a model of signatures, for the simulator. */
+  claimProver?: ClaimProver
   /** Where background failures are reported (the explorer shares one with its own parts). Default: the node's own, ended by close(). */
   diagnostics?: Diagnostics
 }
@@ -44,4 +51,6 @@ export const RING_DEFAULTS = {
   fixFingersMs: 1000,
   rpcTimeoutMs: 4000,
   connectTimeoutMs: 15_000,
+  lookupRoutes: 6,
+  lookupAttemptMs: 1000,
 } as const

@@ -1,12 +1,14 @@
 import { type Observable, filter, map } from 'rxjs'
 import { ExplorerError } from '../errors'
-import { betweenRightInclusive } from '../ids'
-import { RingOp, decodeRingMessage, encodeRingMessage, type RingMessage } from '../ring/messages'
+import { modelledClaimProver, type ClaimProver } from '../identity/claim-proof'
+import { RING_SIZE, betweenRightInclusive } from '../ids'
+import { RingOp, decodeRingMessage, encodeRingMessage } from '../ring/messages'
 import type { RingNode } from '../ring/node'
+import type { LocalFrame } from '../router/router'
 import { SortedIds } from '../router/sorted-ids'
 import type { Channel, SignalPort, Transport } from '../transport/types'
-import { DEFAULT_TTL, FrameFlag, FrameType, encodeFrame, tryDecodeFrame, type Frame } from '../wire/frame'
-import { readRoute, readSourceRoute, writeSourceRoute } from '../wire/route-record'
+import { DEFAULT_TTL, FrameFlag, FrameType, tryDecodeFrame, type Frame } from '../wire/frame'
+import { readRoute, readSourceRoute } from '../wire/route-record'
 
 /**
  * Malicious peers for the simulator and the attack tests: our own ring code,
@@ -14,7 +16,9 @@ import { readRoute, readSourceRoute, writeSourceRoute } from '../wire/route-reco
  * request they should forward is answered with a lie (`self`: "I own it";
  * `accomplice`: "the coalition's member closest after the key owns it") or
  * dropped (`drop`, replies in transit too). Lookups for keys they do own
- * are answered honestly.
+ * are answered honestly. A lie is the strongest the proofs allow: signed by
+ * the member it names (members share their keys) and naming a predecessor
+ * just before the key, so that no check of the claim alone can refuse it.
  */
 export type AttackKind = 'self' | 'accomplice' | 'drop'
 export const ATTACK_KINDS: readonly AttackKind[] = ['self', 'accomplice', 'drop']
@@ -40,7 +44,11 @@ export class Coalition {
   /** Off while the ring forms: the attack starts when the run says so. */
   active = false
 
-  constructor(readonly attack: AttackKind) {}
+  constructor(
+    readonly attack: AttackKind,
+    /** Signs as a member (the simulator: the model; the explorer's attack test: real identities). */
+    private readonly proverFor: (member: number) => ClaimProver = modelledClaimProver,
+  ) {}
 
   /** Who a liar names as the owner of `key`: itself, or the member closest at or after the key (the lie closest to the truth). */
   nameFor(liar: number, key: number): number {
@@ -72,25 +80,28 @@ export class Coalition {
       const record = readRoute(frame.payload)
       const message = decodeRingMessage(record.rest)
       if (message.op !== RingOp.FindSuccessor) return false
-      const key = frame.dest
+      const key = message.key
       const predecessor = node.predecessor
       if (predecessor !== null && betweenRightInclusive(key, predecessor, self)) return false
-      if (this.attack !== 'drop') this.lie(frame, record.ids, channel, self, key)
+      if (this.attack !== 'drop') this.lie(node, frame, channel.remoteId, record.ids, message)
       return true
     } catch {
       return false
     }
   }
 
-  /** The answer an owner would give, naming someone else, sent back along the request's path with that someone as its source. */
-  private lie(request: Frame, path: number[], channel: Channel, self: number, key: number): void {
-    const owner = this.nameFor(self, key)
-    const found: RingMessage = { op: RingOp.Found, hops: Math.min(DEFAULT_TTL - request.ttl + 1, 255), predecessor: null, successors: [], path }
-    const back = [...path].reverse()
-    channel.send(encodeFrame({
-      type: FrameType.Ring, ttl: DEFAULT_TTL, flags: FrameFlag.Exact | FrameFlag.Routed, source: owner, dest: request.source,
-      conn: request.conn, seq: 0, payload: writeSourceRoute(back, encodeRingMessage(found)),
-    }))
+  /** The answer an owner would give, naming someone else, sent back the way an owner answers (Router.reply). */
+  private lie(node: RingNode, request: Frame, from: number, path: number[], message: { key: number; nonce: number }): void {
+    const owner = this.nameFor(node.id, message.key)
+    const claim = { key: message.key, owner, predecessor: (message.key - 1 + RING_SIZE) % RING_SIZE, nonce: message.nonce }
+    const hops = Math.min(DEFAULT_TTL - request.ttl + 1, 255)
+    const asked: LocalFrame = { ...request, from, hops, unreachable: false, path }
+    this.proverFor(owner).prove$(claim).subscribe((proof) =>
+      node.router.reply(asked, {
+        type: FrameType.Ring, conn: request.conn, seq: 0,
+        payload: encodeRingMessage({ op: RingOp.Found, hops, owner, predecessor: claim.predecessor, proof, path }),
+      }),
+    )
   }
 }
 
