@@ -27,6 +27,8 @@ export interface AdversaryOptions {
   /** Fraction of peers that are malicious, in [0, 1). */
   fraction: number
   attack: AttackKind
+  /** Who signs a lie naming member `named` (default: that member, members share their keys; the attack tests forge). */
+  proverFor?: (named: number) => ClaimProver
 }
 
 export function checkAdversaryOptions(options: AdversaryOptions): void {

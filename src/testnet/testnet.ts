@@ -93,7 +93,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
 
   const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, adversary, ...nodeOptions } = options
   if (adversary !== undefined) checkAdversaryOptions(adversary)
-  const coalition = adversary === undefined ? null : new Coalition(adversary.attack)
+  const coalition = adversary === undefined ? null : new Coalition(adversary.attack, adversary.proverFor)
   const adversaryRandom = seededRandom(((options.seed ?? 1) * 0x2545f491 + 0x3c6ef372) >>> 0)
   // Every transport a peer uses (ring and rendezvous) goes through here, so a tap sees all its frames.
   const transportOf = (id: number): Transport => {
