@@ -32,7 +32,7 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxSignalSessions?: number
   /** When a neighbour's malformed frames get its channel closed (default: 16 within 10 s; see docs/protocol.md). */
   abusePolicy?: Partial<AbusePolicy>
-  /** Independent routes a lookup asks over (default 6; docs/simulation.md has how it was chosen). */
+  /** Independent routes a lookup asks over (default 6, at most 16; docs/reliability.md, "Lookups under attack", has the measurements). */
   lookupRoutes?: number
   /** A lookup route silent this long is asked again from another first hop (default 1000 ms; the lookup's deadline stays rpcTimeoutMs). */
   lookupAttemptMs?: number
