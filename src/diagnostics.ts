@@ -30,6 +30,8 @@ export type DiagnosticCode =
   | 'SERVER_UNREACHABLE'
   /** close(): the server connection did not close in time (dropped anyway). */
   | 'SERVER_CLOSE_FAILED'
+  /** A channel set-up signal was not signed by the key its claimed sender's id comes from: dropped (someone spoke in another's name). */
+  | 'SIGNAL_UNPROVEN'
 
 export interface Diagnostic {
   code: DiagnosticCode

@@ -57,6 +57,7 @@ describe('explorer diagnostics', () => {
       cheapOffers: inner.cheapOffers,
       connect: (remote, port) => (remote === unreachable ? throwError(() => new ExplorerError('SIGNAL_FAILED', 'no route to it')) : inner.connect(remote, port)),
       accept: (remote, port) => inner.accept(remote, port),
+      bindingOf: (signal) => inner.bindingOf(signal),
     }
     const joiner = w.explorer(URL, who, { transport })
     explorers.push(joiner)

@@ -4,6 +4,7 @@ import { createSignalServer, type SignalServerOptions } from '../../signal-serve
 import { createExplorer, type Explorer, type ExplorerOptions } from '../../src'
 import { explorerInternals } from '../../src/explorer/internals'
 import type { Identity } from '../../src/identity'
+import { cryptoSettled } from '../../src/identity/ed25519'
 import { parseId } from '../../src/ids'
 import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
 import { RingOracle, seededRandom } from '../../src/testnet'
@@ -49,6 +50,8 @@ export function virtualWorld(seed = 1) {
   async function until(done: () => boolean, maxMs = 60_000, what = 'condition'): Promise<void> {
     const deadline = scheduler.now() + maxMs
     for (;;) {
+      // Real asynchronous work first (WebCrypto signatures): virtual time moves only once it is done.
+      await cryptoSettled()
       await new Promise<void>((resolve) => setImmediate(resolve))
       if (done()) return
       if (scheduler.now() >= deadline) throw new Error(`${what} did not happen within ${maxMs} ms of virtual time`)

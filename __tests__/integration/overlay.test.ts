@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { filter, firstValueFrom, take, toArray } from 'rxjs'
-import { createExplorer, isExplorerError, type Explorer, type ExplorerSocket } from '../../src'
+import { createExplorer, isExplorerError, type Explorer } from '../../src'
 import { formatId } from '../../src/ids'
 import { seededRandom } from '../../src/testnet'
 import type { WrtcImpl } from '../../src/transport/webrtc'
@@ -13,12 +13,9 @@ const PEERS = 16
 const TIMING = { stabilizeMs: 200, fixFingersMs: 100, rpcTimeoutMs: 1500, connectTimeoutMs: 3000, reportMs: 200 }
 const random = seededRandom(4)
 
-/** Every accepted socket echoes each message back; `accepted` keeps what each peer received, per socket. */
-function echo(explorer: Explorer, accepted: ExplorerSocket[]): void {
-  explorer.incoming$.subscribe((socket) => {
-    accepted.push(socket)
-    socket.data$.subscribe({ next: (data) => socket.send(data), complete: () => socket.close() })
-  })
+/** Every accepted socket echoes each message back. */
+function echo(explorer: Explorer): void {
+  explorer.incoming$.subscribe((socket) => socket.data$.subscribe({ next: (data) => socket.send(data), complete: () => socket.close() }))
 }
 
 async function roundTrip(from: Explorer, to: string, message: Uint8Array): Promise<Uint8Array> {
@@ -63,12 +60,11 @@ describe(`${PEERS} peers over real WebRTC (@roamhq/wrtc) and a real signalling s
   let server: Server
   let serverUp = true
   const explorers: Explorer[] = []
-  const accepted: ExplorerSocket[] = []
 
   beforeAll(async () => {
     server = await startServer({ rateLimit: undefined })
     for (let i = 0; i < PEERS; i++) explorers.push(createExplorer({ signalUrl: server.url, wrtc, ...TIMING }))
-    explorers.forEach((e) => echo(e, accepted))
+    explorers.forEach((e) => echo(e))
     await Promise.all(explorers.map((e) => e.listen()))
   }, 90_000)
 
@@ -107,8 +103,10 @@ describe(`${PEERS} peers over real WebRTC (@roamhq/wrtc) and a real signalling s
 
   it('1,000 small messages arrive in order, and the remote sees the end after the last', async () => {
     const [a, b] = others(explorers, explorers[1], 2)
+    // b emits its end once a's handshake proof arrived, a moment after a's dial$ emitted.
+    const accepting = firstValueFrom(b.incoming$.pipe(filter((s) => s.remoteId === a.id)))
     const socket = await firstValueFrom(a.dial$(b.id))
-    const remote = accepted.filter((s) => s.remoteId === a.id).pop()!
+    const remote = await accepting
     const atRemote = firstValueFrom(remote.data$.pipe(toArray()))
     const echoed = firstValueFrom(socket.data$.pipe(take(1000), toArray()))
     const sent = Array.from({ length: 1000 }, (_, i) => `#${i}`)

@@ -3,6 +3,7 @@ import type { Aead } from '../../src/noise/aead'
 import { nobleChaChaPoly } from '../../src/noise/aead-noble'
 import { nodeAead } from '../../src/noise/aead-node'
 import { FrameOpener, FrameSealer } from '../../src/noise/frame-box'
+import { CONTROL_COUNTER_BASE } from '../../src/noise/session'
 import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
 import { SOCKET_DEFAULTS } from '../../src/sockets/options'
 import { Receiver } from '../../src/sockets/receiver'
@@ -126,5 +127,24 @@ describe('AEAD implementations', () => {
         expect(nobleChaChaPoly.decrypt(key, counter + 1, ad, viaNoble)).toBeNull()
       }
     }
+  })
+})
+
+describe('counter ranges: one key, two kinds of frame', () => {
+  test('a session splits each key’s counters: stream frames below 2^52, control frames from 2^52; each box refuses the other’s', async () => {
+    const a = await party()
+    const b = await party()
+    const { initiator, responder } = await runHandshake(a.credentials, b.credentials)
+    const aad = header(1, 0)
+    const stream = initiator.sealer.seal(0, aad, Uint8Array.of(1))
+    const control = initiator.controlSealer.seal(CONTROL_COUNTER_BASE, aad, Uint8Array.of(2))
+    expect(responder.opener.open(0, aad, stream)).toEqual(Uint8Array.of(1))
+    expect(responder.controlOpener.open(CONTROL_COUNTER_BASE, aad, control)).toEqual(Uint8Array.of(2))
+    // Sealing across the boundary would reuse a nonce of the other box: refused.
+    expect(await failureCode(() => initiator.sealer.seal(CONTROL_COUNTER_BASE, aad, Uint8Array.of(3)))).toBe('NONCE_REUSED')
+    expect(await failureCode(() => initiator.controlSealer.seal(5, aad, Uint8Array.of(3)))).toBe('NONCE_REUSED')
+    // A remote that names a counter of the other range: refused unopened.
+    expect(await failureCode(() => responder.opener.open(CONTROL_COUNTER_BASE, aad, control))).toBe('AUTH_FAILED')
+    expect(await failureCode(() => responder.controlOpener.open(0, aad, stream))).toBe('AUTH_FAILED')
   })
 })

@@ -1,4 +1,5 @@
 import { Observable, ReplaySubject } from 'rxjs'
+import { modelledProver } from '../../src/identity/signal-proof'
 import { RingNode } from '../../src/ring/node'
 import { RingMessage, RingOp, decodeRingMessage, encodeRingMessage } from '../../src/ring/messages'
 import { VirtualScheduler } from '../../src/scheduler/virtual-scheduler'
@@ -17,7 +18,7 @@ export function world(seed = 1) {
   const random = seededRandom(seed)
   const network = new MemoryNetwork({ scheduler, latencyMs: 1, random })
   const node = (id: number, over: Partial<Omit<RingOptions, 'id' | 'transport'>> = {}) =>
-    new RingNode({ id, transport: network.transport(id), scheduler, random, ...TIMING, ...over })
+    new RingNode({ id, transport: network.transport(id), scheduler, random, prover: modelledProver(id), ...TIMING, ...over })
   return { scheduler, network, random, node }
 }
 

@@ -44,34 +44,35 @@ describe('1,000 cycles on a 3-peer ring (memory transport, virtual time)', () =>
   /** Lets acks, closes and a few maintenance rounds run out, so before and after are taken in the same state. */
   const settle = () => ring.run(5_000)
 
-  it('socket dial → send → echo → close, 1,000 times between every pair: no growth anywhere', () => {
+  it('socket dial → send → echo → close, 1,000 times between every pair: no growth anywhere', async () => {
     ring = socketRing(3)
     ring.layers.forEach(echo)
     let cycles = 0
-    const cycle = (i: number) => {
+    const cycle = async (i: number) => {
       const from = i % 3
       const to = (from + 1 + ((i >> 1) % 2)) % 3
       const dial = record(ring.layers[from].dial$(ring.nodes[to].id))
-      expect(ring.runUntil(() => dial.ended)).toBe(true)
+      expect(await ring.runUntil(() => dial.ended)).toBe(true)
+      expect(dial.error).toBeUndefined()
       const socket = dial.values[0] as ExplorerSocket
       const got = record(socket.data$)
       // Mostly one frame; every fifth message is fragmented (three frames).
       const message = pattern(i % 5 === 0 ? 40_000 : 100, i)
       socket.send(message)
-      expect(ring.runUntil(() => got.values.length === 1)).toBe(true)
+      expect(await ring.runUntil(() => got.values.length === 1)).toBe(true)
       expect(got.values[0].byteLength).toBe(message.byteLength)
       socket.close()
-      expect(ring.runUntil(() => got.completed && ring.layers.every((l) => l.size === 0))).toBe(true)
+      expect(await ring.runUntil(() => got.completed && ring.layers.every((l) => l.size === 0))).toBe(true)
       cycles++
     }
     // Warm up (lazily made state exists after the first few), then count.
-    for (let i = 0; i < 12; i++) cycle(i)
-    settle()
+    for (let i = 0; i < 12; i++) await cycle(i)
+    await settle()
     const before = snapshot()
     const pendingBefore = ring.net.scheduler.pending
     const channelsCreated = ring.net.network.stats.channelsCreated
-    for (let i = 12; i < 1012; i++) cycle(i)
-    settle()
+    for (let i = 12; i < 1012; i++) await cycle(i).catch((error) => { throw new Error(`cycle ${i}: ${error}`) })
+    await settle()
     expect(cycles).toBe(1012)
     expect(snapshot()).toEqual(before)
     expect(before.peers.every((p) => p.sockets === 0 && p.dialTimers === 0 && p.socketTimers === 0 && p.drainWaits === 0)).toBe(true)
@@ -81,10 +82,10 @@ describe('1,000 cycles on a 3-peer ring (memory transport, virtual time)', () =>
     expect(ring.net.scheduler.pending).toBeLessThanOrEqual(pendingBefore + ring.nodes.length)
   })
 
-  it('channel close → re-dial through the overlay, 1,000 times: every channel made is closed again, nothing else grows', () => {
+  it('channel close → re-dial through the overlay, 1,000 times: every channel made is closed again, nothing else grows', async () => {
     ring = socketRing(3)
     const [a, b] = ring.nodes
-    settle()
+    await settle()
     const before = snapshot()
     const pendingBefore = ring.net.scheduler.pending
     const channelsCreated = ring.net.network.stats.channelsCreated
@@ -92,11 +93,11 @@ describe('1,000 cycles on a 3-peer ring (memory transport, virtual time)', () =>
       expect(a.channels.has(b.id)).toBe(true)
       a.channels.close(b.id)
       const dial = record(a.signalling.ensureChannel$(b.id))
-      expect(ring.runUntil(() => dial.ended && a.channels.has(b.id) && b.channels.has(a.id))).toBe(true)
+      expect(await ring.runUntil(() => dial.ended && a.channels.has(b.id) && b.channels.has(a.id))).toBe(true)
       expect(dial.error).toBeUndefined()
     }
     expect(ring.net.converge()).toBeGreaterThanOrEqual(0)
-    settle()
+    await settle()
     // A thousand channels were made (at least: maintenance may have raced a dial) ...
     expect(ring.net.network.stats.channelsCreated - channelsCreated).toBeGreaterThanOrEqual(1000)
     // ... and all but the ring's own are closed on both ends.
@@ -164,7 +165,7 @@ describe('100 socket cycles between 2 explorers over real WebRTC (@roamhq/wrtc) 
     await Promise.all(explorers.map((e) => e.close()))
     expect(transports.map((t) => t.livePeers)).toEqual([0, 0])
     expect(explorers.map((e) => explorerInternals(e).ring.channels.size)).toEqual([0, 0])
-    expect(explorers.map((e) => layerOf(e).resources)).toEqual([0, 1].map(() => ({ sockets: 0, peers: 0, dialTimers: 0, socketTimers: 0, drainWaits: 0 })))
+    expect(explorers.map((e) => layerOf(e).resources)).toEqual([0, 1].map(() => ({ sockets: 0, peers: 0, dialTimers: 0, socketTimers: 0, drainWaits: 0, halfOpen: 0, handshakes: 0, limits: 0 })))
     // Nothing of ours keeps the process alive: once the server is closed too, no more sockets, servers or timers than before we began.
     serverClosed = true
     await server.app.close()

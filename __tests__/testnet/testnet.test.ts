@@ -1,3 +1,4 @@
+import { modelledProver } from '../../src/identity/signal-proof'
 import { isExplorerError } from '../../src/errors'
 import { ringInternals } from '../../src/ring/internals'
 import { RingNode } from '../../src/ring/node'
@@ -176,7 +177,7 @@ describe('testnet: a duplicate id', () => {
     const host = [...net.nodes.values()].find((n) => n.id !== taken && !n.channels.has(taken))
     expect(host).toBeDefined()
     // The memory network knows one peer per id: the impostor shares the holder's transport (it only dials).
-    const impostor = new RingNode({ id: taken, transport: net.network.transport(taken), scheduler: net.scheduler, random: net.random })
+    const impostor = new RingNode({ id: taken, transport: net.network.transport(taken), scheduler: net.scheduler, random: net.random, prover: modelledProver(taken) })
     let error: unknown
     const start = net.scheduler.now()
     let failedAt = -1

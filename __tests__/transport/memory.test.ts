@@ -227,19 +227,37 @@ describe('MemoryNetwork (virtual time)', () => {
     expect(net.channelCount()).toBe(0)
   })
 
-  it('rejects forged, replayed and cross-wired offers, and ports that end early', () => {
+  it('like WebRTC, an offer reaches whoever made it, whatever the signalling claims: a forged claim names the channel wrong', () => {
     const net = network()
     const a = net.transport(1)
     const b = net.transport(2)
-    const c = net.transport(3)
+    const toA = new Subject<unknown>()
+    const offers: unknown[] = []
+    const atA: Channel[] = []
+    scope.add(a.connect(2, { signals$: toA, send: (s) => offers.push(s) }).subscribe((ch) => atA.push(ch)))
+    // b is told the offer comes from 3: its channel is named 3, yet it reaches 1, the offer's maker.
+    const atB: Channel[] = []
+    scope.add(b.accept(3, { signals$: concat(of(offers[0]), NEVER), send: (answer) => toA.next(answer) }).subscribe((ch) => atB.push(ch)))
+    expect(atB.map((ch) => ch.remoteId)).toEqual([3])
+    expect(atA.map((ch) => ch.remoteId)).toEqual([2])
+    const arrived: number[] = []
+    scope.add(atA[0].frames$.subscribe((f) => arrived.push(f[0])))
+    atB[0].send(Uint8Array.of(9))
+    sched.flush()
+    expect(arrived).toEqual([9])
+  })
+
+  it('rejects stale, replayed and self-answered offers, and ports that end early', () => {
+    const net = network()
+    const a = net.transport(1)
+    const b = net.transport(2)
     // A real offer from 1 to 2, captured from the wire.
     const offers: unknown[] = []
     scope.add(a.connect(2, { signals$: NEVER, send: (s) => offers.push(s) }).subscribe())
     const offer = offers[0]
     const portWith = (signal$: Observable<unknown>): SignalPort => ({ signals$: signal$, send: () => {} })
     const failsWith = (o: Observable<Channel>) => isExplorerError(errorOf(o, scope), 'SIGNAL_FAILED')
-    expect(failsWith(c.accept(1, portWith(concat(of(offer), NEVER))))).toBe(true) // offer was for 2
-    expect(failsWith(b.accept(3, portWith(concat(of(offer), NEVER))))).toBe(true) // not from 3
+    expect(failsWith(a.accept(2, portWith(concat(of(offer), NEVER))))).toBe(true) // its own offer
     expect(failsWith(b.accept(1, portWith(concat(of({ mem: 'offer', token: 999 }), NEVER))))).toBe(true)
     expect(failsWith(b.accept(1, portWith(concat(of({ mem: 'offer', token: -1 }), NEVER))))).toBe(true)
     expect(failsWith(b.accept(1, portWith(of())))).toBe(true) // port completed first
@@ -262,8 +280,7 @@ describe('MemoryNetwork (virtual time)', () => {
     scope.add(a.connect(null, { signals$: NEVER, send: (s) => offers.push(s) }).subscribe())
     const portWith = (signal$: Observable<unknown>): SignalPort => ({ signals$: signal$, send: () => {} })
     const failsWith = (o: Observable<Channel>) => isExplorerError(errorOf(o, scope), 'SIGNAL_FAILED')
-    expect(failsWith(a.accept(1, portWith(concat(of(offers[0]), NEVER))))).toBe(true) // not to itself
-    expect(failsWith(c.accept(2, portWith(concat(of(offers[0]), NEVER))))).toBe(true) // still only from 1
+    expect(failsWith(a.accept(2, portWith(concat(of(offers[0]), NEVER))))).toBe(true) // not by its maker
     expect(failsWith(c.accept(1, portWith(concat(of(offers[0]), NEVER))))).toBe(false)
     expect(failsWith(b.accept(1, portWith(concat(of(offers[0]), NEVER))))).toBe(true) // taken by 3 already
   })

@@ -242,6 +242,18 @@ describe('WebRTC transport', () => {
     await waitFor(() => (spy.created.every(isClosed) ? true : undefined))
   })
 
+  it('makes at most maxPeersPerMinute / 2 RTCPeerConnections at once: the next connect or accept fails SIGNAL_FAILED (busy) without one', async () => {
+    const spy = spyWrtc()
+    const a = transport({ maxPeersPerMinute: 4 }, spy.impl)
+    const errors: unknown[] = []
+    const subs = [1, 2, 3].map((remote) => a.connect(remote, { signals$: NEVER, send: () => {} }).subscribe({ error: (e) => errors.push(e) }))
+    subs.push(a.accept(4, { signals$: NEVER, send: () => {} }).subscribe({ error: (e) => errors.push(e) }))
+    expect(spy.created).toHaveLength(2)
+    expect(errors.map((e) => (isExplorerError(e) ? `${e.code} ${/busy/.test(e.message)}` : e))).toEqual(['SIGNAL_FAILED true', 'SIGNAL_FAILED true'])
+    subs.forEach((s) => s.unsubscribe())
+    await waitFor(() => (spy.created.every(isClosed) ? true : undefined))
+  })
+
   it('a remote whose RTCPeerConnection dies abruptly: frames$ completes on this side', async () => {
     const spyB = spyWrtc()
     const b = transport({}, spyB.impl)

@@ -120,9 +120,9 @@ async function pruneSpareChannels(ring: TransferRing): Promise<void> {
 async function probePath(ring: TransferRing, from: Explorer, to: Explorer): Promise<string[]> {
   const before = await forwardedCounts(ring)
   let arrived = 0
-  ring.collect.set(to.id, (s) => s.data$.subscribe({ next: () => void arrived++, error: () => undefined }))
+  const accepted = nextAccepted(ring, to)
   const socket = await firstValueFrom(from.dial$(to.id))
-  ring.collect.delete(to.id)
+  ;(await accepted).data$.subscribe({ next: () => void arrived++, error: () => undefined })
   for (let i = 0; i < 64; i++) socket.send(new Uint8Array(1000))
   await until(() => (arrived === 64 ? [] : [`${arrived} of 64 probe messages`]), 10_000, 'the probe')
   const after = await forwardedCounts(ring)
@@ -131,6 +131,22 @@ async function probePath(ring: TransferRing, from: Explorer, to: Explorer): Prom
   const relays = [...after.keys()].filter((id) => !ends.has(formatId(id)) && after.get(id)! - (before.get(id) ?? 0) >= 64)
   const order = (id: number) => (id - parseInt(from.id, 16) + 2 ** 48) % 2 ** 48
   return [from.id, ...relays.sort((a, b) => order(a) - order(b)).map(formatId), to.id]
+}
+
+/**
+ * The next socket `target` accepts. The dialler's dial$ emits once the target
+ * proved its key; the target emits its socket a moment later, once the
+ * dialler's last handshake message arrived: wait for it, not for the dial.
+ */
+function nextAccepted(ring: TransferRing, target: Explorer): Promise<ExplorerSocket> {
+  return new Promise((resolve, reject) => {
+    const timeout = setTimeout(() => reject(new Error(`${target.id} did not accept the socket within 10 s`)), 10_000)
+    ring.collect.set(target.id, (socket) => {
+      clearTimeout(timeout)
+      ring.collect.delete(target.id)
+      resolve(socket)
+    })
+  })
 }
 
 async function forwardedCounts(ring: TransferRing): Promise<Map<number, number>> {
@@ -164,11 +180,9 @@ export async function transferThroughCrash(ring: TransferRing, killedHop: 0 | 1 
   }
 
   // The target keeps what arrives (no echo).
-  let accepted: ExplorerSocket | null = null
-  ring.collect.set(target.id, (s) => (accepted = s))
+  const accepting = nextAccepted(ring, target)
   const socket = await firstValueFrom(source.dial$(target.id))
-  ring.collect.delete(target.id)
-  if (accepted === null) throw new Error('the target did not see the socket')
+  const accepted = await accepting
   const arrivals: number[] = []
   const seqs: number[] = []
   const received = createHash('sha256')
@@ -178,7 +192,7 @@ export async function transferThroughCrash(ring: TransferRing, killedHop: 0 | 1 
   let killedAtMs = -1
   let killedAfterMessages = -1
   const t0 = performance.now()
-  ;(accepted as ExplorerSocket).data$.subscribe({
+  accepted.data$.subscribe({
     next: (m) => {
       arrivals.push(performance.now() - t0)
       seqs.push(new DataView(m.buffer, m.byteOffset, m.byteLength).getUint32(0))

@@ -3,13 +3,14 @@ import {
 } from 'rxjs'
 import { Diagnostics, type Diagnostic, type DiagnosticCode } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
-import type { Identity } from '../identity'
+import { signAs, verifySignature, type Identity } from '../identity'
 import { identityClaimProver } from '../identity/claim-proof'
+import { identityProver } from '../identity/signal-proof'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
 import { RingNode } from '../ring/node'
 import type { RingSnapshot } from '../ring/snapshot'
-import { SocketLayer, type ExplorerSocket } from '../sockets'
+import { SocketLayer, type DialOptions, type ExplorerSocket } from '../sockets'
 import { createWebRtcTransport } from '../transport/webrtc'
 import { registerExplorerInternals } from './internals'
 import { joinRing$, reattach$, type JoinContext } from './join'
@@ -48,8 +49,12 @@ export interface Explorer {
   readonly diagnostics$: Observable<Diagnostic>
   /** Joins the overlay through the signalling server; resolves once this peer is in the ring and routable. */
   listen(): Promise<void>
-  /** Cold: a socket to the peer with this id (see ExplorerSocket); errors PEER_NOT_FOUND, DIAL_TIMEOUT, NOT_LISTENING, ... */
-  dial$(id: string): Observable<ExplorerSocket>
+  /**
+   * Cold: an end-to-end encrypted socket to the peer with this id, once it
+   * proved the key behind the id (and is `options.key` when given); errors
+   * PEER_NOT_FOUND, DIAL_TIMEOUT, AUTH_FAILED, NOT_LISTENING, ... (see ExplorerSocket)
+   */
+  dial$(id: string, options?: DialOptions): Observable<ExplorerSocket>
   /** The id of the peer responsible for `key` (12 hex). */
   lookup$(key: string): Observable<string>
   /** Refreshes finger row `row` (0–47) now; emits the row's state. */
@@ -94,13 +99,18 @@ class ExplorerPeer implements Explorer {
     this.id = o.identity.id
     // ICE servers: the app's own, else what the signalling server handed out last (read at each new connection).
     const iceServers = options.iceServers ?? (() => this.link.iceServers)
-    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs })
+    const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs, maxPeersPerMinute: options.maxPeersPerMinute })
     const diagnostics = (this.diagnostics = new Diagnostics(() => scheduler.now()))
-    // Lookup answers are signed with our identity and checked against the answerer's (src/identity/claim-proof.ts).
+    // Our channel set-up signals and our answers to lookups are signed with our identity, and checked against the
+    // other peer's (src/identity/signal-proof.ts, claim-proof.ts).
+    const prover = identityProver(o.identity, o.id)
     const claimProver = identityClaimProver(o.identity)
-    this.ring = new RingNode({ id: o.id, transport, scheduler, random, diagnostics, claimProver, ...o.ring })
+    this.ring = new RingNode({ id: o.id, identity: o.identity, transport, scheduler, random, diagnostics, prover, claimProver, ...o.ring })
     this.sockets = new SocketLayer(
-      { id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null },
+      {
+        id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null,
+        security: { signer: { publicKey: o.identity.publicKey, sign: (message) => signAs(o.identity, message) }, verify: verifySignature },
+      },
       o.sockets,
       random,
     )
@@ -110,7 +120,8 @@ class ExplorerPeer implements Explorer {
       random,
       diagnostics,
     )
-    this.serverSignalling = new ServerSignalling(this.link, transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random)
+    // The ring's view of the transport: a joiner's first handshakes teach it which peers it has no direct path to.
+    this.serverSignalling = new ServerSignalling(this.link, this.ring.transport, (channel, initiator) => this.ring.channels.add(channel, initiator), MAX_JOINERS_AT_ONCE, random, prover)
     this.join = {
       ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random, diagnostics,
       // Candidates that are still joining finish within a round or two: retry soon, never wait long.
@@ -147,9 +158,9 @@ class ExplorerPeer implements Explorer {
     return this.listening
   }
 
-  dial$(id: string): Observable<ExplorerSocket> {
+  dial$(id: string, options?: DialOptions): Observable<ExplorerSocket> {
     const remote = parseId(id)
-    return this.sockets.dial$(remote)
+    return this.sockets.dial$(remote, options)
   }
 
   lookup$(key: string): Observable<string> {

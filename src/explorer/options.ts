@@ -20,12 +20,18 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   identity?: Identity
   /** WebRTC implementation: the browser's by default; in Node pass `require('@roamhq/wrtc')`. */
   wrtc?: WrtcImpl
+  /** RTCPeerConnections this peer creates per minute at most, in bursts of up to half that (browsers cap a tab's total; a joining peer opens 20–40). Default 120. */
+  maxPeersPerMinute?: number
   /** STUN/TURN servers for WebRTC. Default: those the signalling server hands out (its own STUN, TURN if configured; docs/nat.md). */
   iceServers?: RTCIceServer[]
   /** Finger channels kept at most. Default 16. */
   maxFingers?: number
   /** Successor list length. Default 16. */
   successors?: number
+  /** False: no relayed links (a peer then cannot keep a successor, predecessor or finger it has no direct path to). Default true. */
+  relayedLinks?: boolean
+  /** A direct channel whose remote answered but that is not open after this long gets a relayed link beside it. Default 1500. */
+  relayAfterMs?: number
   /** Direct channels kept at most. Default 256. */
   maxChannels?: number
   /** Independent routes each lookup asks over (1 to 16). Default 6 (docs/protocol.md, "Lookups you can check"). */
@@ -56,7 +62,7 @@ export interface ResolvedExplorerOptions {
   signalUrl: string
   identity: Identity
   id: number
-  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; lookupRoutes: number; abusePolicy: Partial<AbusePolicy> }
+  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; lookupRoutes: number; abusePolicy: Partial<AbusePolicy>; relayedLinks: boolean; relayAfterMs: number }
   sockets: ResolvedSocketOptions
   WebSocket: WebSocketConstructor
   serverTimeoutMs: number
@@ -104,6 +110,8 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
       lookupRoutes: number('lookupRoutes', RING_DEFAULTS.lookupRoutes, 1),
       // Checked by the router (BAD_OPTIONS), when the ring node is built.
       abusePolicy: options.abusePolicy ?? {},
+      relayedLinks: flag(options.relayedLinks, 'relayedLinks', true),
+      relayAfterMs: number('relayAfterMs', RING_DEFAULTS.relayAfterMs, 0),
     },
     sockets: resolveSocketOptions(options),
     WebSocket: resolveWebSocket(options.WebSocket),
@@ -128,6 +136,12 @@ function checkUrl(value: unknown): string {
     throw bad(`signalUrl is not a URL: ${JSON.stringify(value.slice(0, 100))}`)
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw bad(`signalUrl must be a ws: or wss: URL, got ${url.protocol}`)
+  return value
+}
+
+function flag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw bad(`${name} must be true or false, got ${String(value)}`)
   return value
 }
 

@@ -25,6 +25,28 @@ export function randomSeed(): Uint8Array {
 
 type Subtle = SubtleCrypto
 
+/**
+ * WebCrypto operations under way. A test that runs the library in virtual
+ * time advances the clock only once they have finished (cryptoSettled), so
+ * a signature that takes 0.1 ms of real time never races a virtual timeout.
+ */
+let inFlight = 0
+const settledWaiters: Array<() => void> = []
+
+function tracked<T>(work: Promise<T>): Promise<T> {
+  inFlight++
+  const done = () => {
+    if (--inFlight === 0) for (const resolve of settledWaiters.splice(0)) resolve()
+  }
+  work.then(done, done)
+  return work
+}
+
+/** Resolves once no Ed25519 operation of this module is under way. */
+export function cryptoSettled(): Promise<void> {
+  return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => settledWaiters.push(resolve))
+}
+
 let subtleReady: Promise<Subtle | null> | null = null
 
 /** WebCrypto's SubtleCrypto when it does Ed25519 here, else null (checked once, with a real sign and verify). */
@@ -60,21 +82,45 @@ export interface Signer {
 export function signerFor(seed: Uint8Array): Signer {
   let key: Promise<CryptoKey | null> | null = null
   return {
-    async sign(message) {
-      key ??= webCryptoEd25519().then((subtle) => subtle?.importKey('pkcs8', pkcs8(seed), 'Ed25519', false, ['sign']) ?? null)
-      const k = await key
-      if (k === null) return ed25519.sign(message, seed)
-      return new Uint8Array(await globalThis.crypto.subtle.sign('Ed25519', k, bufferSource(message)))
+    sign(message) {
+      return tracked(
+        (async () => {
+          key ??= webCryptoEd25519().then((subtle) => subtle?.importKey('pkcs8', pkcs8(seed), 'Ed25519', false, ['sign']) ?? null)
+          const k = await key
+          if (k === null) return ed25519.sign(message, seed)
+          return new Uint8Array(await globalThis.crypto.subtle.sign('Ed25519', k, bufferSource(message)))
+        })(),
+      )
     },
   }
 }
+
+/**
+ * The same checks without a promise, through @noble/curves (no WebCrypto:
+ * its calls are all asynchronous). For code that runs in virtual time, where
+ * nothing may wait on the event loop: the testnet with real keys.
+ */
+export function verifySignatureSync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
+
+export const signSync = (seed: Uint8Array, message: Uint8Array): Uint8Array => ed25519.sign(message, seed)
 
 /** Recently used verification keys (a peer verifies the same few neighbours again and again). */
 const verifyKeys = new Map<string, Promise<CryptoKey>>()
 const VERIFY_KEYS_KEPT = 256
 
 /** Whether `signature` is `publicKey`'s signature of `message`. Never throws: malformed input is false. */
-export async function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return tracked(verify(publicKey, message, signature))
+}
+
+async function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false
   const subtle = await webCryptoEd25519()
   try {

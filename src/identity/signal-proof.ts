@@ -1,8 +1,8 @@
 import { Observable, defer, from, map, of } from 'rxjs'
 import { formatId } from '../ids'
 import { fromBase64urlOfLength, toBase64url } from './base64url'
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from './ed25519'
-import { idFromPublicKey, signAs, type Identity } from './identity'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature, verifySignatureSync } from './ed25519'
+import { idFromPublicKey, signAs, signAsSync, type Identity } from './identity'
 
 /**
  * Proofs on channel set-up signals. The signal that fixes who the far end of
@@ -21,28 +21,39 @@ export interface SignalProof {
 
 /** Who proves our signals and checks others': real Ed25519, or a model of it (simulation). */
 export interface SignalProver {
-  /** Our proof for a signal `binding` we send to `to` in `session`. */
-  prove$(to: number, session: number, binding: string): Observable<SignalProof>
-  /** Whether `proof` shows that `from` (the id the signal claims) sent `binding` to us in `session`; on success, the signer's key. */
-  check$(proof: unknown, from: number, session: number, binding: string): Observable<Uint8Array | null>
+  /** Our proof for a signal `binding` we send to `to` in `session` (`to` null: an open offer, for whoever owns a key). */
+  prove$(to: number | null, session: number, binding: string): Observable<SignalProof>
+  /**
+   * Whether `proof` shows that `from` (the id the signal claims) sent `binding`
+   * to us (or, `open`, to anyone) in `session`; on success, the signer's key.
+   */
+  check$(proof: unknown, from: number, session: number, binding: string, open?: boolean): Observable<Uint8Array | null>
 }
 
 const encoder = new TextEncoder()
 
-/** What a signal proof signs (UTF-8): a fixed prefix, both ids, the session and the transport's binding. */
-export const signalProofText = (from: number, to: number, session: number, binding: string): Uint8Array =>
-  encoder.encode(`webrtc-explorer signal v1\n${formatId(from)}\n${formatId(to)}\n${session >>> 0}\n${binding}`)
+/** What a signal proof signs (UTF-8): a fixed prefix, both ids (`*` for anyone), the session and the transport's binding. */
+export const signalProofText = (from: number, to: number | null, session: number, binding: string): Uint8Array =>
+  encoder.encode(`webrtc-explorer signal v1\n${formatId(from)}\n${to === null ? '*' : formatId(to)}\n${session >>> 0}\n${binding}`)
 
-/** Real proofs with this peer's identity. */
-export function identityProver(identity: Identity, self: number): SignalProver {
+/**
+ * Real proofs with this peer's identity: WebCrypto where it has Ed25519
+ * (asynchronous), or, `sync`, @noble/curves in the same call (the testnet's
+ * real keys in virtual time, where nothing may wait on the event loop).
+ */
+export function identityProver(identity: Identity, self: number, mode: 'async' | 'sync' = 'async'): SignalProver {
   const key = toBase64url(identity.publicKey)
+  const sign$ = (text: Uint8Array): Observable<Uint8Array> => (mode === 'sync' ? defer(() => of(signAsSync(identity, text))) : defer(() => from(signAs(identity, text))))
+  const verify$ = (publicKey: Uint8Array, text: Uint8Array, signature: Uint8Array): Observable<boolean> =>
+    mode === 'sync' ? defer(() => of(verifySignatureSync(publicKey, text, signature))) : defer(() => from(verifySignature(publicKey, text, signature)))
   return {
-    prove$: (to, session, binding) => defer(() => from(signAs(identity, signalProofText(self, to, session, binding)))).pipe(map((sig) => ({ k: key, p: toBase64url(sig) }))),
-    check$: (proof, sender, session, binding) =>
+    prove$: (to, session, binding) => sign$(signalProofText(self, to, session, binding)).pipe(map((sig) => ({ k: key, p: toBase64url(sig) }))),
+    check$: (proof, sender, session, binding, open = false) =>
       defer(() => {
         const parsed = parseProof(proof)
         if (parsed === null || idFromPublicKey(parsed.key) !== sender) return of(null)
-        return from(verifySignature(parsed.key, signalProofText(sender, self, session, binding), parsed.signature)).pipe(map((ok) => (ok ? parsed.key : null)))
+        const text = signalProofText(sender, open ? null : self, session, binding)
+        return verify$(parsed.key, text, parsed.signature).pipe(map((ok) => (ok ? parsed.key : null)))
       }),
   }
 }
@@ -55,10 +66,10 @@ export function identityProver(identity: Identity, self: number): SignalProver {
  */
 export function modelledProver(self: number): SignalProver {
   return {
-    prove$: (to, session, binding) => of({ k: 'model', p: `${formatId(self)}>${formatId(to)}#${session >>> 0}:${binding}` }),
-    check$: (proof, sender, session, binding) => {
+    prove$: (to, session, binding) => of({ k: 'model', p: `${formatId(self)}>${to === null ? '*' : formatId(to)}#${session >>> 0}:${binding}` }),
+    check$: (proof, sender, session, binding, open = false) => {
       const parsed = proof as Partial<SignalProof> | null
-      const expected = `${formatId(sender)}>${formatId(self)}#${session >>> 0}:${binding}`
+      const expected = `${formatId(sender)}>${open ? '*' : formatId(self)}#${session >>> 0}:${binding}`
       return of(parsed !== null && typeof parsed === 'object' && parsed.k === 'model' && parsed.p === expected ? new Uint8Array(PUBLIC_KEY_BYTES) : null)
     },
   }

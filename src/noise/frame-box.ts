@@ -7,6 +7,14 @@ function checkCounter(counter: number): void {
   }
 }
 
+/** Counters a box may use, [first, end): a session splits one key's counters between kinds of frame (session.ts). */
+export interface CounterRange {
+  readonly first: number
+  readonly end: number
+}
+
+export const ALL_COUNTERS: CounterRange = { first: 0, end: MAX_NONCE }
+
 function ownKey(key: Uint8Array): Uint8Array {
   if (key.byteLength !== KEY_BYTES) throw new ExplorerError('BAD_OPTIONS', `a transport key has ${KEY_BYTES} bytes, got ${key.byteLength}`)
   return Uint8Array.from(key)
@@ -28,13 +36,16 @@ function ownKey(key: Uint8Array): Uint8Array {
 export class FrameSealer {
   private readonly key: Uint8Array
   /** The lowest counter not sealed yet. */
-  private next = 0
+  private next: number
 
   constructor(
     private readonly aead: Aead,
     key: Uint8Array,
+    /** Two boxes under one key must use disjoint ranges: a nonce is never used twice under a key. */
+    private readonly range: CounterRange = ALL_COUNTERS,
   ) {
     this.key = ownKey(key)
+    this.next = range.first
   }
 
   /** The counter the next seal may use at least. */
@@ -52,7 +63,7 @@ export class FrameSealer {
     if (counter < this.next) {
       throw new ExplorerError('NONCE_REUSED', `frame counter ${counter} is already sealed (next is ${this.next}): resend the sealed bytes instead`)
     }
-    if (counter >= MAX_NONCE) throw new ExplorerError('NONCE_REUSED', 'this direction has used every frame counter')
+    if (counter >= this.range.end) throw new ExplorerError('NONCE_REUSED', `this box has used every counter below ${this.range.end}`)
     this.next = counter + 1
     return this.aead.encrypt(this.key, counter, aad, plaintext)
   }
@@ -69,6 +80,8 @@ export class FrameOpener {
   constructor(
     private readonly aead: Aead,
     key: Uint8Array,
+    /** The counters its sealer uses: any other is refused unopened. */
+    private readonly range: CounterRange = ALL_COUNTERS,
   ) {
     this.key = ownKey(key)
   }
@@ -76,6 +89,7 @@ export class FrameOpener {
   /** The plaintext, whole, or AUTH_FAILED: a frame altered, moved, or sealed under another counter, aad or key. */
   open(counter: number, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
     checkCounter(counter)
+    if (counter < this.range.first || counter >= this.range.end) throw new ExplorerError('AUTH_FAILED', `frame counter ${counter} is outside this box's range`)
     const plaintext = this.aead.decrypt(this.key, counter, aad, sealed)
     if (plaintext === null) throw new ExplorerError('AUTH_FAILED', `frame ${counter} failed its authentication tag`)
     return plaintext

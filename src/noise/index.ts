@@ -10,7 +10,7 @@ export { defaultAead, nodeAead } from './aead-node'
 export { createNoiseCredentials, type NoiseCredentials } from './credentials'
 export { generateKeyPair, keyPairFromSecret, type KeyPair } from './dh'
 export { counterFromWireSeq } from './frame-counter'
-export { FrameOpener, FrameSealer } from './frame-box'
+export { FrameOpener, FrameSealer, type CounterRange } from './frame-box'
 export {
   idOfIdentityKey,
   STATIC_KEY_CONTEXT,
@@ -21,4 +21,6 @@ export {
 } from './identity-binding'
 export { SecureInitiator, type InitiatorOptions } from './initiator'
 export { SecureResponder, type ResponderOptions } from './responder'
-export { MESSAGE1_BYTES, MESSAGE2_BYTES, MESSAGE3_BYTES, type SecureHandshakeOptions, type SecureSession } from './session'
+export {
+  CONTROL_COUNTER_BASE, MESSAGE1_BYTES, MESSAGE2_BYTES, MESSAGE3_BYTES, type SecureHandshakeOptions, type SecureSession,
+} from './session'

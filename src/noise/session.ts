@@ -1,8 +1,8 @@
-import { TAG_BYTES, type Aead } from './aead'
+import { MAX_NONCE, TAG_BYTES, type Aead } from './aead'
 import { defaultAead } from './aead-node'
 import type { NoiseCredentials } from './credentials'
 import { DH_BYTES } from './dh'
-import { FrameOpener, FrameSealer } from './frame-box'
+import { FrameOpener, FrameSealer, type CounterRange } from './frame-box'
 import { HandshakeState } from './handshake-state'
 import { IDENTITY_PAYLOAD_BYTES, type ProvenIdentity, type VerifySignature } from './identity-binding'
 import { XX } from './patterns'
@@ -11,6 +11,16 @@ import { XX } from './patterns'
 export const MESSAGE1_BYTES = DH_BYTES
 export const MESSAGE2_BYTES = DH_BYTES + (DH_BYTES + TAG_BYTES) + (IDENTITY_PAYLOAD_BYTES + TAG_BYTES)
 export const MESSAGE3_BYTES = DH_BYTES + TAG_BYTES + (IDENTITY_PAYLOAD_BYTES + TAG_BYTES)
+
+/**
+ * One key per direction, two kinds of frame: those numbered by the stream
+ * (data, in order, retransmitted as sealed) take counters below 2^52, control
+ * frames (acks, numbered on their own) take the counters above. Disjoint
+ * ranges, so no nonce is ever used twice under a key.
+ */
+export const CONTROL_COUNTER_BASE = 2 ** 52
+export const STREAM_COUNTERS: CounterRange = { first: 0, end: CONTROL_COUNTER_BASE }
+export const CONTROL_COUNTERS: CounterRange = { first: CONTROL_COUNTER_BASE, end: MAX_NONCE }
 
 export interface SecureHandshakeOptions {
   verify: VerifySignature
@@ -31,8 +41,12 @@ export interface SecureSession {
   readonly remoteStaticKey: Uint8Array
   /** Noise's h after the last message: equal on both sides, unique to this handshake (channel binding). */
   readonly handshakeHash: Uint8Array
+  /** Stream frames, counters in STREAM_COUNTERS. */
   readonly sealer: FrameSealer
   readonly opener: FrameOpener
+  /** Control frames under the same keys, counters in CONTROL_COUNTERS. */
+  readonly controlSealer: FrameSealer
+  readonly controlOpener: FrameOpener
 }
 
 /** One side's XX handshake, and the AEAD it runs on (its frames will too). */
@@ -54,7 +68,9 @@ export function sessionOf({ handshake, aead }: XXStart, remote: ProvenIdentity):
     remoteId: remote.id,
     remoteStaticKey: handshake.remoteStaticKey!,
     handshakeHash: handshake.handshakeHash,
-    sealer: new FrameSealer(aead, keys.send),
-    opener: new FrameOpener(aead, keys.receive),
+    sealer: new FrameSealer(aead, keys.send, STREAM_COUNTERS),
+    opener: new FrameOpener(aead, keys.receive, STREAM_COUNTERS),
+    controlSealer: new FrameSealer(aead, keys.send, CONTROL_COUNTERS),
+    controlOpener: new FrameOpener(aead, keys.receive, CONTROL_COUNTERS),
   }
 }

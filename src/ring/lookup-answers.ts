@@ -55,11 +55,12 @@ export class LookupAnswers {
     const path = frame.path ?? []
     const hops = Math.min(frame.hops, 255)
     prover.prove$(claim).subscribe((proof) => {
+      // A Found that carries our answer goes back along the path: the channel it opens is not the asker's until it read it.
       const found = (answer: Uint8Array | undefined) =>
         router.reply(frame, {
           type: FrameType.Ring, conn: frame.conn, seq: 0,
           payload: encodeRingMessage({ op: RingOp.Found, hops, owner: id, predecessor: claim.predecessor, proof, path, answer }),
-        })
+        }, answer === undefined)
       if (message.offer === undefined) found(undefined)
       else signalling.acceptCarried(frame.source, frame.path === null ? null : [...frame.path].reverse(), message.offer, found)
     })

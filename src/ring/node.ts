@@ -19,12 +19,17 @@ import { LookupAnswers } from './lookup-answers'
 import { RingOp } from './messages'
 import { RING_DEFAULTS, RingOptions, RingTimingOptions } from './options'
 import { OverlaySignalling } from './overlay-signalling'
+import { PathWatch } from './path-watch'
+import { Reach } from './reach'
 import { RingRequests, type LookupResult } from './requests'
 import { RingPositionCheck } from './self-check'
 import { SelfCheckSchedule } from './self-check-schedule'
 import type { RingSnapshot } from './snapshot'
 import { Stabilizer } from './stabilize'
 import { RingState, type RingPosition } from './state'
+import { UnreachablePeers } from './unreachable-peers'
+import { LINK_DEFAULTS, RelayedLinks } from '../links/relayed-links'
+import type { Transport } from '../transport/types'
 
 export type { LookupResult } from './requests'
 export type { RingSnapshot } from './snapshot'
@@ -40,6 +45,12 @@ export class RingNode implements RingPosition {
   readonly channels: ChannelSet
   readonly router: Router
   readonly signalling: OverlaySignalling
+  /** The transport as the node uses it: handshakes that heard the remote yet opened nothing mark it unreachable. The explorer's server signalling uses it too. */
+  readonly transport: Transport
+  /** Peers we found no direct path to, with their back-off. */
+  readonly unreachable: UnreachablePeers
+  /** Channels through relays to peers we cannot reach directly (src/links/). */
+  readonly links: RelayedLinks
   readonly fingers$: Observable<FingerUpdate>
   readonly peers$: Observable<PeerEvent>
   /** Every Hello a neighbour sends: whether it is in the ring (a joiner's bootstrap candidates say so). */
@@ -93,15 +104,28 @@ export class RingNode implements RingPosition {
       },
     ))
     const router = (this.router = new Router(channels, () => state.view(), (neighbour) => this.stabilizer.hintStaleSuccessor(neighbour), options.abusePolicy))
+    const unreachable = (this.unreachable = new UnreachablePeers(() => scheduler.now(), random))
+    const paths = new PathWatch(options.transport, unreachable, scheduler, timing.connectTimeoutMs)
+    this.transport = paths
     const signalling = (this.signalling = new OverlaySignalling(
-      id, options.transport, router, channels, scheduler,
-      { connectTimeoutMs: timing.connectTimeoutMs, maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions, joined: () => state.joined },
+      id, paths, router, channels, scheduler,
+      {
+        connectTimeoutMs: timing.connectTimeoutMs,
+        maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions,
+        maxSessionsPerNeighbour: options.maxSignalSessionsPerNeighbour ?? RING_DEFAULTS.maxSignalSessionsPerNeighbour,
+        joined: () => state.joined,
+        prover: options.prover,
+        diagnostics,
+      },
       random,
     ))
+    const identity = options.relayedLinks === false ? null : (options.identity ?? null)
+    const links = (this.links = new RelayedLinks({ self: id, identity, router, channels, scheduler, random }, { connectTimeoutMs: timing.connectTimeoutMs, ...LINK_DEFAULTS }))
+    const reach = new Reach({ channels, signalling, links, paths, unreachable, scheduler }, { relayAfterMs: options.relayAfterMs ?? RING_DEFAULTS.relayAfterMs })
     // Without an identity (the simulator, ring tests) ownership claims are modelled, not signed.
-    const prover = options.claimProver ?? modelledClaimProver(id)
+    const claimProver = options.claimProver ?? modelledClaimProver(id)
     const requests = (this.requests = new RingRequests(
-      { id, router, channels, state, signalling, prover, scheduler, random },
+      { id, router, channels, state, signalling, prover: claimProver, reach, scheduler, random },
       { rpcTimeoutMs: timing.rpcTimeoutMs, lookupAttemptMs: options.lookupAttemptMs ?? RING_DEFAULTS.lookupAttemptMs, lookupRoutes: options.lookupRoutes ?? RING_DEFAULTS.lookupRoutes },
     ))
     const subscriptions = this.subscriptions
@@ -113,7 +137,7 @@ export class RingNode implements RingPosition {
     const stabilizer = (this.stabilizer = new Stabilizer({ id, state, channels, fingerTable, requests, selfCheck, scheduler, diagnostics, subscriptions }, timing))
     this.fixFingers = new FixFingers({ id, state, channels, fingerTable, requests, diagnostics, subscriptions }, { backoff: fingerBackoff })
     const budget = new ChannelBudget({ channels, state, scheduler }, { maxChannels: options.maxChannels ?? RING_DEFAULTS.maxChannels, connectTimeoutMs: timing.connectTimeoutMs })
-    const answers = new LookupAnswers({ id, state, router, channels, signalling, prover })
+    const answers = new LookupAnswers({ id, state, router, channels, signalling, prover: claimProver })
     this.dispatch = new RingDispatch({ state, router, channels, requests, answers, stabilizer, join: joining, scheduler })
     this.fingers$ = fingerTable.updates$
     this.peers$ = channels.events$
@@ -203,6 +227,7 @@ export class RingNode implements RingPosition {
     this.state.joined = false
     this.subscriptions.unsubscribe()
     this.signalling.close()
+    this.links.close()
     this.requests.close()
     this.router.close()
     this.channels.closeAll()

@@ -1,5 +1,7 @@
 import type { Diagnostics } from '../diagnostics'
+import type { Identity } from '../identity'
 import type { ClaimProver } from '../identity/claim-proof'
+import type { SignalProver } from '../identity/signal-proof'
 import type { AbusePolicy } from '../router/router'
 import type { SchedulerLike } from 'rxjs'
 import type { Transport } from '../transport/types'
@@ -30,6 +32,14 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxChannels?: number
   /** Channel set-ups in progress at most (ours and others'): bounds what strangers can make us hold. */
   maxSignalSessions?: number
+  /** Of those, set-ups others start whose offers come through one neighbour (its channel proves who it is; an offer's claimed sender proves nothing until checked). */
+  maxSignalSessionsPerNeighbour?: number
+  /**
+   * Signs our channel set-up signals and checks others' (src/identity/signal-proof.ts):
+   * identityProver in an explorer, the model in the simulator. Required: a ring
+   * that cannot tell who it connects to is not one we build.
+   */
+  prover: SignalProver
   /** When a neighbour's malformed frames get its channel closed (default: 16 within 10 s; see docs/protocol.md). */
   abusePolicy?: Partial<AbusePolicy>
   /** Independent routes a lookup asks over (default 6, at most 16; docs/reliability.md, "Lookups under attack", has the measurements). */
@@ -40,6 +50,12 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   claimProver?: ClaimProver
   /** Where background failures are reported (the explorer shares one with its own parts). Default: the node's own, ended by close(). */
   diagnostics?: Diagnostics
+  /** Who this peer proves to be at the far end of a relayed link (and of signals it signs). None: no relayed links. */
+  identity?: Identity
+  /** False: never open or accept relayed links (a peer that cannot reach its successor directly then has none). Default true when there is an identity. */
+  relayedLinks?: boolean
+  /** A direct channel whose remote answered but that is not open after this long gets a relayed link beside it (docs/nat.md). Default 1500. */
+  relayAfterMs?: number
 }
 
 export const RING_DEFAULTS = {
@@ -47,10 +63,12 @@ export const RING_DEFAULTS = {
   successors: 16,
   maxChannels: 256,
   maxSignalSessions: 64,
+  maxSignalSessionsPerNeighbour: 32,
   stabilizeMs: 1000,
   fixFingersMs: 1000,
   rpcTimeoutMs: 4000,
   connectTimeoutMs: 15_000,
   lookupRoutes: 6,
   lookupAttemptMs: 1000,
+  relayAfterMs: 1500,
 } as const

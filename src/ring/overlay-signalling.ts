@@ -1,56 +1,30 @@
-import { Observable, ReplaySubject, SchedulerLike, Subject, Subscription, defer, of, throwError, timer } from 'rxjs'
+import { Observable, ReplaySubject, SchedulerLike, Subscription, defer, of, throwError, timer } from 'rxjs'
+import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
-import { formatId, isIdString, parseId } from '../ids'
+import { SignalGate } from '../identity/signal-gate'
+import type { SignalProver } from '../identity/signal-proof'
+import { formatId, parseId } from '../ids'
 import { withTimeout } from '../operators'
 import type { ChannelSet } from '../router/channel-set'
 import type { LocalFrame, Router } from '../router/router'
-import type { Channel, SignalPort, Transport } from '../transport/types'
+import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
 import { FrameFlag, FrameType } from '../wire/frame'
 import type { CarriedOffer } from './messages'
-
-/** What travels in a Signal frame's payload (JSON: SDP is text anyway). */
-interface Envelope {
-  /** A transport signal (offer, answer, candidate). */
-  s?: unknown
-  /** With `s`: whether the sender is in the ring, what its Hello on the new channel would say (so neither end sends one). */
-  j?: 0 | 1
-  /** The receiver gives up this session (glare lost, no such peer, overloaded). */
-  abort?: 'glare' | 'unreachable' | 'busy'
-  /** With abort 'unreachable': the id that no peer has (the sender of the abort is its owner). */
-  gone?: string
-}
-
-interface Session {
-  /** Null while an offer carried by a lookup waits for the owner's answer (see openOffer$). */
-  remote: number | null
-  conn: number
-  /** A source route to the remote: from a lookup, or the reverse of the path its signals came by; null to route by id. */
-  route: number[] | null
-  signals: Subject<unknown>
-  subscription: Subscription
-  /** The remote's ring state from its last signal (null until one said). */
-  remoteJoined: boolean | null
-  /** Our ring state as our last signal told it (null until we sent one). */
-  toldJoined: boolean | null
-  /**
-   * Takes our first signal instead of a Signal frame, when it rides on a ring
-   * message (the asker's offer on its lookup, the owner's answer on its Found);
-   * called with null if the session ends before that. Null once used.
-   */
-  firstSignal: ((envelope: Envelope | null) => void) | null
-  /** Signals made before the session knew its remote (candidates after a carried offer), sent once it does. */
-  unsent: Envelope[]
-}
+import { encodeEnvelope as encode, parseEnvelope, proofOf, signalEnvelope, type Envelope } from './signal-envelope'
+import { SignalSessions, type Session } from './signal-sessions'
 
 export interface OverlaySignallingOptions {
   connectTimeoutMs: number
   maxSessions: number
+  /** Set-ups that others start with us through one neighbour at most at once (the neighbour is proven by its channel; the claimed sender is not). */
+  maxSessionsPerNeighbour: number
   /** Whether this peer is in the ring now (told to the remote with every signal). */
   joined: () => boolean
+  /** Signs our channel-binding signals and checks the remote's (identity keys; modelled in the simulator). */
+  prover: SignalProver
+  /** Where refused proofs are reported (SIGNAL_UNPROVEN). */
+  diagnostics?: Diagnostics
 }
-
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 
 /**
  * Opens channels to peers by carrying the transport's signalling inside
@@ -59,11 +33,11 @@ const decoder = new TextDecoder()
  * signals are traced, so the answers come back along the same path.
  */
 export class OverlaySignalling {
-  private readonly sessions = new Map<string, Session>()
-  /** Sessions of offers sent with a lookup, by conn, until the owner's answer names their remote. */
-  private readonly openOffers = new Map<number, Session>()
+  private readonly sessions = new SignalSessions()
   private readonly pending = new Map<number, ReplaySubject<void>>()
   private readonly subscription: Subscription
+  /** What our transport's signals bind a channel to (Transport.bindingOf). */
+  private readonly binding: (signal: unknown) => string | null
   private nextConn: number
 
   constructor(
@@ -76,11 +50,12 @@ export class OverlaySignalling {
     random: () => number,
   ) {
     this.nextConn = Math.floor(random() * 0xffffffff) >>> 0
+    this.binding = bindingOf(transport)
     this.subscription = router.frames$(FrameType.Signal).subscribe((frame) => this.onFrame(frame))
   }
 
   get sessionCount(): number {
-    return this.sessions.size + this.openOffers.size
+    return this.sessions.size
   }
 
   /**
@@ -146,7 +121,7 @@ export class OverlaySignalling {
    * without one (the owner declined, or is us) the offer is dropped.
    */
   bindOffer(conn: number, owner: number, route: number[], answer: Uint8Array | undefined): void {
-    const session = this.openOffers.get(conn)
+    const session = this.sessions.openOffer(conn)
     if (session === undefined) return
     const envelope = answer === undefined ? null : parseEnvelope(answer)
     const usable = envelope !== null && envelope.s !== undefined && owner !== this.self
@@ -156,19 +131,18 @@ export class OverlaySignalling {
       this.endSession(session)
       return
     }
-    this.openOffers.delete(conn)
-    session.remote = owner
+    this.sessions.bind(session, owner)
+    session.gate.bind(owner)
     session.route = this.usableRoute(route)
-    this.sessions.set(sessionKey(owner, conn), session)
     this.pending.set(owner, new ReplaySubject<void>(1))
     if (envelope.j !== undefined) session.remoteJoined = envelope.j === 1
-    session.signals.next(envelope.s)
+    session.gate.receive(envelope.s, proofOf(envelope))
     for (const unsent of session.unsent.splice(0)) this.sendTo(session, unsent)
   }
 
   /** The lookup that carried offer `conn` failed or found nobody: forget the offer. (No-op once bound.) */
   dropOffer(conn: number): void {
-    const session = this.openOffers.get(conn)
+    const session = this.sessions.openOffer(conn)
     if (session !== undefined) this.endSession(session)
   }
 
@@ -182,27 +156,22 @@ export class OverlaySignalling {
     const envelope = parseEnvelope(offer.envelope)
     if (
       envelope === null || envelope.s === undefined || asker === this.self || this.channels.has(asker) || this.pending.has(asker) ||
-      this.sessionCount >= this.options.maxSessions || this.sessions.has(sessionKey(asker, offer.session))
+      this.sessionCount >= this.options.maxSessions || this.sessions.get(asker, offer.session) !== undefined
     ) {
       reply(undefined)
       return
     }
-    const session = this.openSession(asker, offer.session)
+    // The asker signed its offer for anyone (it did not know who owns the key).
+    const session = this.openSession(asker, offer.session, { openOffer: true, answering: true })
     session.route = route
     if (envelope.j !== undefined) session.remoteJoined = envelope.j === 1
     session.firstSignal = (answer) => reply(answer === null ? undefined : encode(answer))
-    session.signals.next(envelope.s)
-    session.subscription.add(
-      this.transport.accept(asker, this.portFor(session)).subscribe({
-        next: (channel) => this.adopt(session, channel, asker),
-        error: () => this.endSession(session),
-      }),
-    )
+    session.gate.receive(envelope.s, proofOf(envelope))
   }
 
   close(): void {
     this.subscription.unsubscribe()
-    for (const session of [...this.sessions.values(), ...this.openOffers.values()]) this.endSession(session)
+    for (const session of this.sessions.all()) this.endSession(session)
     for (const done of this.pending.values()) done.error(new ExplorerError('CLOSED', 'the explorer closed'))
     this.pending.clear()
   }
@@ -235,31 +204,28 @@ export class OverlaySignalling {
       return
     }
     const remote = envelope.abort === 'unreachable' && envelope.gone !== undefined ? parseId(envelope.gone) : frame.source
-    const session = this.sessions.get(sessionKey(remote, frame.conn))
+    const session = this.sessions.get(remote, frame.conn)
     // (A carried offer's session learns its remote from the Found, which its signals follow along the same path.)
-    if (!session && this.openOffers.has(frame.conn)) return
+    if (!session && this.sessions.openOffer(frame.conn) !== undefined) return
     if (session) {
       if (frame.path !== null) session.route = [...frame.path].reverse()
       if (envelope.abort) {
         this.endSession(session)
-        if (envelope.abort !== 'glare') {
-          const gone = envelope.abort === 'unreachable'
-          this.settle(remote, () => new ExplorerError(gone ? 'PEER_NOT_FOUND' : 'SIGNAL_FAILED', `peer ${formatId(remote)} ${gone ? 'does not exist' : 'is busy'}`))
-        }
+        if (envelope.abort !== 'glare') this.settle(remote, () => abortError(envelope.abort!, remote))
         return
       }
       if (envelope.s !== undefined) {
         if (envelope.j !== undefined) session.remoteJoined = envelope.j === 1
-        session.signals.next(envelope.s)
+        session.gate.receive(envelope.s, proofOf(envelope))
       }
       return
     }
-    if (envelope.s !== undefined) this.answer(frame, envelope.s, envelope.j)
+    if (envelope.s !== undefined) this.answer(frame, envelope)
   }
 
-  private answer(offer: LocalFrame, firstSignal: unknown, joined: 0 | 1 | undefined): void {
+  private answer(offer: LocalFrame, envelope: Envelope): void {
     const remote = offer.source
-    if (this.sessionCount >= this.options.maxSessions) {
+    if (this.sessionCount >= this.options.maxSessions || this.sessions.countVia(offer.from) >= this.options.maxSessionsPerNeighbour) {
       this.replyTo(offer, { abort: 'busy' })
       return
     }
@@ -269,29 +235,48 @@ export class OverlaySignalling {
         this.replyTo(offer, { abort: 'glare' })
         return
       }
-      for (const session of [...this.sessions.values()]) if (session.remote === remote) this.endSession(session)
+      for (const session of this.sessions.withRemote(remote)) this.endSession(session)
     }
-    // A peer dials us only when it has no channel to us: any we still hold is dead.
-    if (this.channels.has(remote)) this.channels.close(remote)
-    const session = this.openSession(remote, offer.conn)
+    // Nothing is made for the offer (no RTCPeerConnection, no channel closed) before it proved its sender's key:
+    // the transport accepts when the gate hands on the proven offer (see openSession).
+    const session = this.openSession(remote, offer.conn, { answering: true, via: offer.from })
     session.route = offer.path === null ? null : [...offer.path].reverse()
-    if (joined !== undefined) session.remoteJoined = joined === 1
-    session.signals.next(firstSignal)
-    session.subscription.add(
-      this.transport.accept(remote, this.portFor(session)).subscribe({
-        next: (channel) => this.adopt(session, channel, remote),
-        error: () => this.endSession(session),
-      }),
-    )
+    if (envelope.j !== undefined) session.remoteJoined = envelope.j === 1
+    session.gate.receive(envelope.s, proofOf(envelope))
   }
 
-  private openSession(remote: number | null, conn: number): Session {
+  /**
+   * A set-up session. Its gate proves our binding signals on the way out and
+   * hands on the remote's only once proven; when we answer (`answering`),
+   * the transport accepts at the first proven signal, so a forged offer
+   * costs us a check, never an RTCPeerConnection.
+   */
+  private openSession(remote: number | null, conn: number, role: { answering?: boolean; openOffer?: boolean; via?: number } = {}): Session {
+    let accepting = false
     const session: Session = {
       remote, conn, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription(), remoteJoined: null, toldJoined: null,
-      firstSignal: null, unsent: [],
+      firstSignal: null, unsent: [], via: role.via ?? null, answering: role.answering === true,
+      gate: new SignalGate(
+        { prover: this.options.prover, bindingOf: this.binding, session: conn, remote, openOffer: role.openOffer },
+        {
+          out: (signal, proof, told) => this.emit(session, signalEnvelope(signal, told === true, proof)),
+          deliver: (signal) => {
+            session.signals.next(signal)
+            if (!session.answering || accepting || session.remote === null) return
+            accepting = true
+            const asker = session.remote
+            session.subscription.add(
+              this.transport.accept(asker, this.portFor(session)).subscribe({
+                next: (channel) => this.adopt(session, channel, asker),
+                error: () => this.endSession(session),
+              }),
+            )
+          },
+          fail: (reason) => this.unproven(session, reason),
+        },
+      ),
     }
-    if (remote === null) this.openOffers.set(conn, session)
-    else this.sessions.set(sessionKey(remote, conn), session)
+    this.sessions.add(session)
     session.subscription.add(
       timer(this.options.connectTimeoutMs, this.scheduler).subscribe(() => {
         this.endSession(session)
@@ -305,17 +290,28 @@ export class OverlaySignalling {
   private portFor(session: Session): SignalPort {
     return {
       signals$: session.signals.asObservable(),
-      send: (signal) => {
-        session.toldJoined = this.options.joined()
-        const envelope: Envelope = { s: signal, j: session.toldJoined ? 1 : 0 }
-        const first = session.firstSignal
-        session.firstSignal = null
-        if (first !== null) first(envelope)
-        else if (session.remote === null) session.unsent.push(envelope)
-        else this.sendTo(session, envelope)
-      },
+      // What the signal tells of our ring state is decided now, when the transport makes it (its proof may take a while).
+      send: (signal) => session.gate.send(signal, (session.toldJoined = this.options.joined())),
       remote: () => session.remote,
     }
+  }
+
+  /** One of our signals, proven where it binds the channel, leaves: on a ring message that carries it, or in a Signal frame. */
+  private emit(session: Session, envelope: Envelope): void {
+    const first = session.firstSignal
+    session.firstSignal = null
+    if (first !== null) first(envelope)
+    else if (session.remote === null) session.unsent.push(envelope)
+    else this.sendTo(session, envelope)
+  }
+
+  /** The remote's signal did not prove its key: the set-up ends (the remote is told, its dial fails at once), our dial with AUTH_FAILED. */
+  private unproven(session: Session, reason: string): void {
+    const remote = session.remote
+    this.options.diagnostics?.report('SIGNAL_UNPROVEN', new ExplorerError('AUTH_FAILED', `channel set-up ${session.conn}: ${reason}`), remote === null ? {} : { peer: remote })
+    if (remote !== null && !session.answering) this.sendTo(session, { abort: 'unproven' })
+    this.endSession(session)
+    if (remote !== null) this.settle(remote, () => new ExplorerError('AUTH_FAILED', `channel set-up with ${formatId(remote)}: ${reason}`))
   }
 
   /** A lookup's route when its first hop is still a neighbour, else null (route by id). */
@@ -341,8 +337,11 @@ export class OverlaySignalling {
    * no Hello needed on it (two frames fewer per channel).
    */
   private adopt(session: Session, channel: Channel, initiator: number): void {
-    this.endSession(session)
+    this.endSession(session, true)
     const introduced = session.remoteJoined !== null && session.toldJoined === this.options.joined()
+    // The remote dialled us although we hold a channel to it: it finds that one dead. Only now, with the new
+    // channel proven and open, does the old one go.
+    if (session.answering && this.channels.has(channel.remoteId)) this.channels.close(channel.remoteId)
     this.channels.add(channel, initiator, introduced ? { remoteJoined: session.remoteJoined! } : undefined)
     if (session.remote !== null) this.settle(session.remote, () => new ExplorerError('SIGNAL_FAILED', 'channel closed at once'))
   }
@@ -360,36 +359,27 @@ export class OverlaySignalling {
     }
   }
 
-  private endSession(session: Session): void {
-    if (session.remote === null) {
-      if (this.openOffers.get(session.conn) !== session) return
-      this.openOffers.delete(session.conn)
-    } else {
-      if (this.sessions.get(sessionKey(session.remote, session.conn)) !== session) return
-      this.sessions.delete(sessionKey(session.remote, session.conn))
-    }
+  /**
+   * Forgets a set-up. One that failed tells a pending ring message (a
+   * carried offer's lookup, an owner's Found) to go without a signal; one
+   * whose channel opened lets the gate still hand over the signal it is
+   * proving (an answer made as the memory transport opened the pair).
+   */
+  private endSession(session: Session, opened = false): void {
+    if (!this.sessions.delete(session)) return
     session.subscription.unsubscribe()
+    session.gate.close()
     session.signals.complete()
+    if (opened) return
     const first = session.firstSignal
     session.firstSignal = null
     first?.(null)
   }
 }
 
-const sessionKey = (remote: number, conn: number) => `${remote}:${conn}`
-
-const encode = (envelope: Envelope) => encoder.encode(JSON.stringify(envelope))
-
-function parseEnvelope(payload: Uint8Array): Envelope | null {
-  try {
-    const value: unknown = JSON.parse(decoder.decode(payload))
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-    const envelope = value as Envelope
-    if (envelope.gone !== undefined && !isIdString(envelope.gone)) return null
-    if (envelope.abort !== undefined && !['glare', 'unreachable', 'busy'].includes(envelope.abort)) return null
-    if (envelope.j !== undefined && envelope.j !== 0 && envelope.j !== 1) return null
-    return envelope
-  } catch {
-    return null
-  }
+/** What the remote's abort means for our dial. */
+function abortError(abort: NonNullable<Envelope['abort']>, remote: number): ExplorerError {
+  if (abort === 'unreachable') return new ExplorerError('PEER_NOT_FOUND', `peer ${formatId(remote)} does not exist`)
+  if (abort === 'unproven') return new ExplorerError('AUTH_FAILED', `peer ${formatId(remote)} could not check our proof`)
+  return new ExplorerError('SIGNAL_FAILED', `peer ${formatId(remote)} is busy`)
 }

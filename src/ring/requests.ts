@@ -1,4 +1,4 @@
-import { Observable, concat, finalize, ignoreElements, of, switchMap } from 'rxjs'
+import { Observable, finalize, switchMap } from 'rxjs'
 import { ExplorerError } from '../errors'
 import type { ClaimProver } from '../identity/claim-proof'
 import type { ChannelSet } from '../router/channel-set'
@@ -7,6 +7,7 @@ import { FrameType } from '../wire/frame'
 import { Lookups, type LookupOptions } from './lookup'
 import { RingMessage, RingOp, encodeRingMessage } from './messages'
 import type { OverlaySignalling } from './overlay-signalling'
+import type { Reach } from './reach'
 import { RpcTable } from './rpc'
 import type { RingState } from './state'
 import type { SchedulerLike } from 'rxjs'
@@ -36,6 +37,8 @@ export interface RingRequestsComponents {
   state: RingState
   signalling: OverlaySignalling
   prover: ClaimProver
+  /** Channels to peers: direct, or relayed when there is no direct path (src/ring/reach.ts). */
+  reach: Reach
   scheduler: SchedulerLike
   random: () => number
 }
@@ -122,11 +125,11 @@ export class RingRequests {
 
   /**
    * Emits `peer` once we have a channel to it (at once if we have), opened
-   * through the overlay along `route` if given, else routed by id; errors
-   * when it cannot be opened.
+   * through the overlay along `route` if given, else routed by id, or a
+   * relayed link when no direct one can be had; errors when neither can.
    */
   reach$(peer: number, route: number[] | null = null): Observable<number> {
-    return concat(this.components.signalling.ensureChannel$(peer, route).pipe(ignoreElements()), of(peer))
+    return this.components.reach.reach$(peer, route)
   }
 
   /** One ring message straight to a neighbour (nothing if we have no channel to it). */

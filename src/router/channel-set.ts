@@ -119,6 +119,12 @@ export class ChannelSet {
     const remote = channel.remoteId
     const existing = this.entries.get(remote)
     if (existing) {
+      // A direct channel beats a relayed link, whoever opened either.
+      if (existing.channel.relayed === true && channel.relayed !== true) return this.replace(channel, initiator)
+      if (channel.relayed === true && existing.channel.relayed !== true) {
+        channel.close()
+        return false
+      }
       const winner = Math.min(this.self, remote)
       if (existing.initiator === winner || initiator !== winner) {
         channel.close()
@@ -138,6 +144,32 @@ export class ChannelSet {
     if (introduction?.remoteJoined) this.setRoutable(remote, true)
     this.events.next({ type: 'up', peer: remote, introduced: introduction !== undefined })
     return this.entries.get(remote) === entry
+  }
+
+  /**
+   * Puts `channel` in the place of the one we hold to its remote, telling
+   * nobody (no 'down', no 'up': the ring keeps the remote as its successor,
+   * predecessor or finger) and keeping whether the remote is routable: a
+   * relayed link giving way to a direct channel, or renewed. The old channel
+   * closes. With nothing to replace, it is added.
+   */
+  replace(channel: Channel, initiator: number): boolean {
+    const remote = channel.remoteId
+    const existing = this.entries.get(remote)
+    if (!existing) return this.add(channel, initiator)
+    const entry = new Entry(this, remote, channel, initiator, this.now())
+    entry.routable = existing.routable
+    this.entries.set(remote, entry)
+    existing.unsubscribe()
+    existing.channel.close()
+    channel.frames$.subscribe(entry)
+    if (this.entries.get(remote) !== entry) {
+      entry.unsubscribe()
+      return false
+    }
+    if (channel.health$) entry.add(channel.health$.subscribe((healthy) => this.setHealthy(entry, healthy)))
+    this.updateRouting(entry)
+    return true
   }
 
   setRoutable(remote: number, routable: boolean): void {

@@ -179,10 +179,11 @@ export class Router {
    * (works before the ring around the asker is consistent), else routed to
    * its source by id.
    */
-  reply(to: LocalFrame, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>): boolean {
-    // A channel to the asker (often the case: fingers are mutual) is one hop instead of the whole path back;
-    // not one still opening (a carried offer we just took: the asker cannot hear on it yet).
-    if (to.path === null || this.channels.isRoutable(to.source)) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
+  reply(to: LocalFrame, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>, direct = true): boolean {
+    // A channel to the asker (often the case: fingers are mutual) is one hop instead of the whole path back; not
+    // `direct` when the reply itself opens that channel (the asker takes its end only once it has read it), nor
+    // over a channel still opening (a carried offer we just took: the asker cannot hear on it yet).
+    if (to.path === null || (direct && this.channels.isRoutable(to.source))) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
     return this.sendAlong([...to.path].reverse(), { ...frame, dest: to.source })
   }
 

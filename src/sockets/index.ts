@@ -1,4 +1,6 @@
-export { SocketLayer, type SocketLayerHost, type SocketResources } from './layer'
-export type { ExplorerSocket, RoutedSocket } from './socket'
+export { SocketLayer, type DialOptions, type SocketLayerHost, type SocketResources } from './layer'
+export type { SocketSecurity } from './handshakes'
+export type { ExplorerSocket } from './explorer-socket'
+export type { RoutedSocket } from './socket'
 export type { SenderStats } from './sender'
 export { SOCKET_DEFAULTS, type SocketOptions } from './options'

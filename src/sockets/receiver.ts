@@ -2,7 +2,7 @@ import type { SchedulerLike, Subscription } from 'rxjs'
 import { MAX_FRAME_BYTES } from '../wire/limits'
 import { FrameFlag, FrameType, HEADER_BYTES } from '../wire/frame'
 import type { ResolvedSocketOptions } from './options'
-import { nextSeq, seqDelta } from './wire'
+import { nextSeq, seqDelta, windowInFrameBytes } from './wire'
 
 export interface ReceiverHooks {
   /** Acknowledge every seq before `ack`; `window` more bytes may come beyond it. */
@@ -21,6 +21,7 @@ interface Early {
   type: FrameType
   flags: number
   payload: Uint8Array
+  bytes: number
 }
 
 /**
@@ -29,9 +30,18 @@ interface Early {
  * duplicates, reassembles fragments, and acknowledges cumulatively — every
  * quarter window, or after ackDelayMs, or at once for a duplicate (the
  * sender is retransmitting, or probing a closed window).
+ *
+ * Everything it holds counts against one window (in frame bytes): messages
+ * not read yet, the fragments of the message being reassembled, and frames
+ * that arrived early. A frame that would take it more than one frame past
+ * the window is not taken (the sender retransmits it once the ack says so).
  */
 export class Receiver {
-  private expected = 0
+  /** The window in frame bytes: what Open, Accept and Acks advertise. */
+  readonly capacity: number
+  private expected: number
+  /** The 64-bit position behind `expected` (the u32 seq wraps; a frame's nonce does not). */
+  private counter: number
   private readonly early = new Map<number, Early>()
   private earlyBytes = 0
   private parts: Uint8Array[] = []
@@ -46,43 +56,57 @@ export class Receiver {
     private readonly hooks: ReceiverHooks,
     private readonly scheduler: SchedulerLike,
     private readonly options: ResolvedSocketOptions,
-  ) {}
+    /** The first seq of the stream (an accepter's stream starts after the dialler's handshake frame). */
+    first = 0,
+  ) {
+    this.capacity = windowInFrameBytes(options.windowBytes)
+    this.expected = this.counter = first
+  }
 
   /** A delayed ack is pending. */
   get timerArmed(): boolean {
     return this.ackTimer !== null
   }
 
-  receive(type: FrameType, flags: number, seq: number, payload: Uint8Array): void {
+  /** The 64-bit position of the next frame expected: what a frame's seq is read against. */
+  get expectedCounter(): number {
+    return this.counter
+  }
+
+  /** Frame bytes held here: unread messages, the unfinished message, early frames. */
+  get held(): number {
+    return this.hooks.unread() + this.partFrameBytes + this.earlyBytes
+  }
+
+  /** `bytes`: what the frame took on the wire (its header and tag included). */
+  receive(type: FrameType, flags: number, seq: number, payload: Uint8Array, bytes = HEADER_BYTES + payload.byteLength): void {
     if (this.done) return this.sendAck()
-    const bytes = HEADER_BYTES + payload.byteLength
     const ahead = seqDelta(seq, this.expected)
     if (ahead < 0) return this.sendAck()
-    const occupied = this.hooks.unread() + this.earlyBytes
+    // One frame of slack over the window: a probe or a retransmission race is not a violation.
+    const fits = this.held + bytes <= this.capacity + MAX_FRAME_BYTES
     if (ahead > 0) {
-      // One frame of slack over the window: a probe or a retransmission race is not a violation.
-      if (!this.early.has(seq) && occupied + bytes <= this.options.windowBytes + MAX_FRAME_BYTES) {
-        this.early.set(seq, { type, flags, payload })
+      if (!this.early.has(seq) && fits) {
+        this.early.set(seq, { type, flags, payload, bytes })
         this.earlyBytes += bytes
       }
       return
     }
-    // A full window (nobody reads): refuse the frame; the ack tells the sender to wait.
-    if (this.hooks.unread() >= this.options.windowBytes) return this.sendAck()
+    // A full window (nobody reads, or a message as big as the window): refuse the frame; the ack tells the sender to wait.
+    if (!fits) return this.sendAck()
     this.consume(type, flags, payload, bytes)
     let next: Early | undefined
     while (!this.done && (next = this.early.get(this.expected)) !== undefined) {
       this.early.delete(this.expected)
-      const nextBytes = HEADER_BYTES + next.payload.byteLength
-      this.earlyBytes -= nextBytes
-      this.consume(next.type, next.flags, next.payload, nextBytes)
+      this.earlyBytes -= next.bytes
+      this.consume(next.type, next.flags, next.payload, next.bytes)
     }
     if (this.done) return
-    if (this.unacked >= this.options.windowBytes / 4) this.sendAck()
+    if (this.unacked >= this.capacity / 4) this.sendAck()
     else this.ackTimer ??= this.scheduler.schedule(this.ackNow, this.options.ackDelayMs)
   }
 
-  /** The window reopened (held messages were read): say so now. */
+  /** The window reopened (held messages were read), or the handshake finished: say so now. */
   windowOpened(): void {
     if (!this.done) this.sendAck()
   }
@@ -92,11 +116,14 @@ export class Receiver {
     this.ackTimer?.unsubscribe()
     this.ackTimer = null
     this.early.clear()
+    this.earlyBytes = 0
     this.parts = []
+    this.partFrameBytes = 0
   }
 
   private consume(type: FrameType, flags: number, payload: Uint8Array, bytes: number): void {
     this.expected = nextSeq(this.expected)
+    this.counter++
     this.unacked += bytes
     if (type === FrameType.Close) {
       this.sendAck()
@@ -128,7 +155,8 @@ export class Receiver {
     this.ackTimer?.unsubscribe()
     this.ackTimer = null
     this.unacked = 0
-    this.hooks.ack(this.expected, Math.max(0, this.options.windowBytes - this.hooks.unread()))
+    // Early frames are beyond the ack: the sender counts them in flight already.
+    this.hooks.ack(this.expected, Math.max(0, this.capacity - this.hooks.unread() - this.partFrameBytes))
   }
 }
 

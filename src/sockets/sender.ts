@@ -1,11 +1,14 @@
 import type { SchedulerLike, Subscription } from 'rxjs'
-import { FrameFlag, FrameType, MAX_PAYLOAD_BYTES } from '../wire/frame'
+import { FrameFlag, FrameType } from '../wire/frame'
 import type { ResolvedSocketOptions } from './options'
-import { nextSeq, seqDelta } from './wire'
+import { MAX_CHUNK_BYTES, nextSeq, seqDelta } from './wire'
 
 export interface SenderHooks {
-  /** Encodes one frame of this socket (the only copy of the message bytes). */
-  encode(type: FrameType, flags: number, seq: number, payload: Uint8Array): Uint8Array
+  /**
+   * Encodes one frame of this socket, once: sealed (the only copy of the
+   * message bytes, resent as is), or as given (the handshake's last message).
+   */
+  encode(type: FrameType, flags: number, seq: number, payload: Uint8Array, seal: boolean): Uint8Array
   /** Puts an encoded frame on its way (again, for a retransmission). */
   emit(frame: Uint8Array): void
   /** True when a local channel is too full to send now; `resume` is called once it drained. */
@@ -40,7 +43,7 @@ interface InFlight {
 
 /**
  * The sending half of a socket. A message is cut into frames of at most
- * MAX_PAYLOAD_BYTES and encoded at once (the caller may reuse its buffer);
+ * MAX_CHUNK_BYTES and encoded (sealed) at once (the caller may reuse its buffer);
  * at most the remote's advertised window is in flight; what is not
  * acknowledged is sent again (go-back-N, on a timeout that follows the
  * measured round trip, RFC 6298). A window of zero is probed on the same
@@ -94,11 +97,17 @@ export class Sender {
     return { ...this.counts, rtoMs: this.rto, srttMs: this.srtt < 0 ? null : this.srtt }
   }
 
+  /** The dialler's Noise message 3: the stream's first frame, reliable like any other. */
+  writeHandshake(message: Uint8Array): void {
+    this.enqueue(FrameType.Data, 0, message, false)
+    this.pump()
+  }
+
   write(message: Uint8Array): void {
     if (this.ended || this.stopped) return
     let offset = 0
     do {
-      const end = Math.min(offset + MAX_PAYLOAD_BYTES, message.byteLength)
+      const end = Math.min(offset + MAX_CHUNK_BYTES, message.byteLength)
       this.enqueue(FrameType.Data, end < message.byteLength ? FrameFlag.More : 0, message.subarray(offset, end))
       offset = end
     } while (offset < message.byteLength)
@@ -153,8 +162,8 @@ export class Sender {
     this.queuedBytes = 0
   }
 
-  private enqueue(type: FrameType, flags: number, payload: Uint8Array): void {
-    const frame = this.hooks.encode(type, flags, this.seq, payload)
+  private enqueue(type: FrameType, flags: number, payload: Uint8Array, seal = true): void {
+    const frame = this.hooks.encode(type, flags, this.seq, payload, seal)
     this.queue.push({ frame, seq: this.seq, sentAt: 0, resent: false })
     this.seq = nextSeq(this.seq)
     this.queuedBytes += frame.byteLength

@@ -1,12 +1,14 @@
 import { map, type Observable } from 'rxjs'
-import type { Channel, SignalPort, Transport } from '../transport/types'
+import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
 
 /**
  * Sees every frame a peer sends, as it leaves on an open channel: `from` is
  * the sending peer, `to` the channel's remote (the next hop, not the frame's
  * destination). The bytes are the sender's: read them, do not keep or change them.
+ * Returning false withholds the frame (an attack test's peer that does not
+ * say what its code would).
  */
-export type FrameTap = (from: number, to: number, frame: Uint8Array) => void
+export type FrameTap = (from: number, to: number, frame: Uint8Array) => void | boolean
 
 /** A transport whose channels report every frame they send to `tap` (simulation bookkeeping: who sent what to whom). */
 export function tappedTransport(inner: Transport, self: number, tap: FrameTap): Transport {
@@ -14,6 +16,7 @@ export function tappedTransport(inner: Transport, self: number, tap: FrameTap): 
   return {
     connect: (remoteId: number | null, port: SignalPort): Observable<Channel> => inner.connect(remoteId, port).pipe(wrap),
     accept: (remoteId: number, port: SignalPort): Observable<Channel> => inner.accept(remoteId, port).pipe(wrap),
+    bindingOf: (signal: unknown) => bindingOf(inner)(signal),
     cheapOffers: inner.cheapOffers,
   }
 }
@@ -43,7 +46,7 @@ class TappedChannel implements Channel {
 
   send(frame: Uint8Array): boolean {
     // Counted like MemoryNetworkStats.framesSent: every frame accepted on an open channel.
-    if (this.inner.isOpen) this.tap(this.self, this.inner.remoteId, frame)
+    if (this.inner.isOpen && this.tap(this.self, this.inner.remoteId, frame) === false) return true
     return this.inner.send(frame)
   }
 

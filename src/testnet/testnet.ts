@@ -1,18 +1,29 @@
 import { ReplaySubject, firstValueFrom, timer } from 'rxjs'
 import { ExplorerError } from '../errors'
-import { formatId } from '../ids'
+import type { Identity } from '../identity'
+import { identityProver, modelledProver, type SignalProver } from '../identity/signal-proof'
+import { formatId, parseId } from '../ids'
 import { RingNode } from '../ring/node'
 import type { RingOptions } from '../ring/options'
 import { VirtualScheduler } from '../scheduler/virtual-scheduler'
 import { MemoryNetwork } from '../transport/memory'
-import type { Channel, SignalPort, Transport } from '../transport/types'
+import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
+import { seededIdentity } from './identities'
 import { RingOracle } from './oracle'
 import { randomRingId, seededRandom } from './random'
 import { SortedIds } from '../router/sorted-ids'
 import { type FrameTap, tappedTransport } from './tap'
 import { Coalition, checkAdversaryOptions, type AdversaryOptions } from './adversary'
 
-export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random'> {
+export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random' | 'prover'> {
+  /**
+   * How channel set-ups are proven. 'modelled' (default): ids are random
+   * numbers and proofs a cheap model of signatures (src/identity/signal-proof.ts),
+   * as in the simulator. 'ed25519': every peer has a seeded Ed25519 identity,
+   * its id derived from the key, and proofs are real signatures (@noble/curves,
+   * synchronous: virtual time never waits on the event loop). For attack tests.
+   */
+  proofs?: 'modelled' | 'ed25519'
   /** Seed for ids, jitter, join times and loss: the same seed replays the same run. */
   seed?: number
   /** One-way link latency in ms (default 1). */
@@ -61,8 +72,10 @@ export interface Testnet {
   oracle(): RingOracle
   /** Advances virtual time one stabilize period at a time until the ring and fingers are right. Returns the rounds taken, or -1. */
   converge(maxMs?: number): number
-  /** A new peer joins through a random live peer. Throws JOIN_FAILED at once if `id` is live already. */
-  addPeer(id?: number): RingNode
+  /** A new peer joins through a random live peer (with proofs 'ed25519', give an identity, not an id). Throws JOIN_FAILED at once if its id is live already. */
+  addPeer(who?: number | Identity): RingNode
+  /** With proofs 'ed25519': each peer's identity, by id. */
+  readonly identities: Map<number, Identity>
   /** Peers vanish without warning (no leave): their neighbours notice when channels fail. */
   crash(ids: Iterable<number>): void
   /** Runs a lookup from `from` in virtual time. */
@@ -91,23 +104,38 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
   const stabilizeMs = options.stabilizeMs ?? 1000
   const nodes = new Map<number, RingNode>()
 
-  const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, adversary, ...nodeOptions } = options
+  const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, proofs = 'modelled', adversary, ...nodeOptions } = options
   if (adversary !== undefined) checkAdversaryOptions(adversary)
   const coalition = adversary === undefined ? null : new Coalition(adversary.attack, adversary.proverFor)
   const adversaryRandom = seededRandom(((options.seed ?? 1) * 0x2545f491 + 0x3c6ef372) >>> 0)
+  const identities = new Map<number, Identity>()
   // Every transport a peer uses (ring and rendezvous) goes through here, so a tap sees all its frames.
   const transportOf = (id: number): Transport => {
     const tapped = frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id)
     const transport = coalition?.members.has(id) ? coalition.transport(tapped, id, () => nodes.get(id)) : tapped
-    return carriedOffers ? transport : { connect: (remote, port) => transport.connect(remote, port), accept: (remote, port) => transport.accept(remote, port) }
+    return carriedOffers
+      ? transport
+      : { connect: (remote, port) => transport.connect(remote, port), accept: (remote, port) => transport.accept(remote, port), bindingOf: bindingOf(transport) }
+  }
+  const proverOf = (id: number): SignalProver => {
+    const identity = identities.get(id)
+    if (proofs === 'modelled') return modelledProver(id)
+    if (identity === undefined) throw new ExplorerError('BAD_OPTIONS', `with proofs 'ed25519' a peer needs an identity, not an id (${formatId(id)})`)
+    return identityProver(identity, id, 'sync')
   }
   const makeNode = (id: number) => {
     if (coalition !== null && adversaryRandom() < adversary!.fraction) coalition.members.add(id)
-    const node = new RingNode({ ...nodeOptions, id, transport: transportOf(id), scheduler, random })
+    const node = new RingNode({ ...nodeOptions, id, transport: transportOf(id), scheduler, random, prover: proverOf(id) })
     nodes.set(id, node)
     return node
   }
   const freshId = () => {
+    if (proofs === 'ed25519') {
+      let identity = seededIdentity(random)
+      while (nodes.has(parseId(identity.id))) identity = seededIdentity(random)
+      identities.set(parseId(identity.id), identity)
+      return parseId(identity.id)
+    }
     let id = randomRingId(random)
     while (nodes.has(id)) id = randomRingId(random)
     return id
@@ -175,6 +203,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     random,
     nodes,
     coalition,
+    identities,
     oracle: () => new RingOracle(nodes.keys()),
     converge(maxMs = options.maxConvergeMs ?? 600_000) {
       const deadline = scheduler.now() + maxMs
@@ -187,7 +216,14 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
       }
       return -1
     },
-    addPeer(id = freshId()) {
+    addPeer(who) {
+      let id: number
+      if (who === undefined) id = freshId()
+      else if (typeof who === 'number') id = who
+      else {
+        id = parseId(who.id)
+        identities.set(id, who)
+      }
       // The memory network has one peer per id: a second node would replace the live one here and share its transport.
       if (nodes.has(id)) throw new ExplorerError('JOIN_FAILED', `id ${formatId(id)} is already in the ring`)
       const bootstrap = bootstrapFor(id)

@@ -29,6 +29,12 @@ export interface Channel {
    * transport's links do not degrade).
    */
   readonly health$?: Observable<boolean>
+  /**
+   * True for a relayed link (src/links/): its frames go through other peers.
+   * A direct channel to the same remote takes its place; it never takes a
+   * direct channel's. Absent: a direct channel.
+   */
+  readonly relayed?: boolean
   /** Idempotent. frames$ completes on both sides. */
   close(): void
 }
@@ -75,4 +81,17 @@ export interface Transport {
    * and Chrome caps a tab at about 500 of them over its lifetime.
    */
   readonly cheapOffers?: boolean
+  /**
+   * What a signal binds the channel to, for its originator to sign: the
+   * part that decides who the far end is (WebRTC: an offer's or answer's SDP,
+   * which carries the DTLS certificate fingerprint the handshake enforces;
+   * memory: the offer token, which connects to whoever made it). Null for a
+   * signal that binds nothing (an ICE candidate: at worst a wrong path, never
+   * another peer). Without it, every signal is signed whole.
+   */
+  bindingOf?(signal: unknown): string | null
 }
+
+/** A transport's bindingOf, or the safe default: every signal binds, as its JSON. */
+export const bindingOf = (transport: Transport): ((signal: unknown) => string | null) =>
+  transport.bindingOf?.bind(transport) ?? ((signal) => JSON.stringify(signal) ?? '')

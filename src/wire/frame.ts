@@ -33,6 +33,10 @@ export enum FrameType {
   Ack = 6,
   Close = 7,
   Refuse = 8,
+  /** A relayed link's handshake and sealed frames, source-routed through its relays (src/links/). */
+  Link = 9,
+  /** ICE restart signals of an existing channel, carried around it through the overlay (src/ring/ice-restart-signalling.ts). */
+  IceRestart = 10,
 }
 
 export const FrameFlag = {

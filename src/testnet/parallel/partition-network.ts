@@ -42,16 +42,19 @@ export class PartitionNetwork extends MemoryNetwork {
     return end
   }
 
-  /** Another partition answered our offer `token` from `from` to `to`: make the connector's end of `channel`, or refuse it. */
+  /**
+   * Another partition's `to` answered our offer `token` (claimed to come from
+   * `from`): make the connector's end of `channel` (the offer's maker, as on
+   * one network: see MemoryNetwork.answerOffer), or refuse it.
+   */
   pairAnswered(token: number, channel: number, from: number, to: number, accepterPartition: number): void {
     const offer = this.offers.get(token)
-    const valid = offer !== undefined && offer.end === null && offer.from === from && (offer.to === null || offer.to === to) && this.isLive(from)
-    if (!valid) {
+    if (offer === undefined || offer.end !== null || offer.from === to || from === to || !this.isLive(offer.from)) {
       // Our connector gave up or crashed meanwhile: their end closes.
       this.outbox.closed(accepterPartition, channel, this.scheduler.now() + this.latency())
       return
     }
-    offer.end = this.bridgedEnd(channel, from, to, accepterPartition)
+    offer.end = this.bridgedEnd(channel, offer.from, offer.to ?? to, accepterPartition)
   }
 
   /** A frame (null: closed) for our end of `channel`, arriving at `at`. */

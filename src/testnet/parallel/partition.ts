@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8'
 import { type Observable, Subscription, timer } from 'rxjs'
 import { RING_SIZE } from '../../ids'
+import { modelledProver } from '../../identity/signal-proof'
 import { RingNode } from '../../ring/node'
 import { RING_DEFAULTS, type RingOptions } from '../../ring/options'
 import { SortedIds } from '../../router/sorted-ids'
@@ -25,7 +26,7 @@ export interface PartitionSetup {
   /** Every peer of the simulation in creation order: the first creates the ring, each other one starts joining at `joinAt` ms. */
   peers: { id: number; joinAt: number }[]
   /** The peers' options (timings, table sizes). */
-  ring: Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random'>
+  ring: Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random' | 'prover'>
   /** One-way link latency, ms: also the lookahead, so at least 1. */
   latencyMs: number
   failureDetectionMs: number
@@ -251,7 +252,8 @@ export class Partition implements PartitionInbox {
   }
 
   private makeNode(id: number): RingNode {
-    const node = new RingNode({ ...this.setup.ring, id, transport: this.network.transport(id), scheduler: this.scheduler, random: this.random })
+    // Proofs are modelled, as in the one-thread simulator (src/identity/signal-proof.ts).
+    const node = new RingNode({ ...this.setup.ring, id, transport: this.network.transport(id), scheduler: this.scheduler, random: this.random, prover: modelledProver(id) })
     this.nodes.set(id, node)
     return node
   }

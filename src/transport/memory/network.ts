@@ -145,14 +145,20 @@ export class MemoryNetwork implements LinkModel, HandshakeRegistry {
     return n
   }
 
+  /**
+   * `to` answers offer `token`, which its signalling says came from `from`.
+   * Like WebRTC, where an offer's SDP reaches whoever made it whatever the
+   * signalling claims (the DTLS fingerprint inside decides), the pair joins
+   * `to` and the offer's real maker: `to`'s end is named `from`, so a forged
+   * claim gives a channel named after one peer that reaches another. Only a
+   * proof on the signal (src/identity/signal-gate.ts) stops that.
+   */
   answerOffer(token: number, from: number, to: number): MemoryChannel {
     const offer = this.offers.get(token)
     if (offer === undefined || offer.end !== null) throw signalFailed(`no pending memory offer with token ${token}`)
-    if (offer.from !== from || (offer.to !== null && offer.to !== to) || from === to) {
-      throw signalFailed(`memory offer ${token} is from ${offer.from} to ${offer.to ?? 'anyone'}, not from ${from} to ${to}`)
-    }
-    if (!this.peers.has(from) || !this.peers.has(to)) throw signalFailed(`memory offer ${token}: a peer has crashed`)
-    const a = this.newEnd(from, to)
+    if (offer.from === to || from === to) throw signalFailed(`memory offer ${token}: a peer cannot answer its own offer`)
+    if (!this.peers.has(offer.from) || !this.peers.has(to)) throw signalFailed(`memory offer ${token}: a peer has crashed`)
+    const a = this.newEnd(offer.from, offer.to ?? to)
     const b = this.newEnd(to, from)
     a.remote = b
     b.remote = a

@@ -23,6 +23,12 @@ export class MemoryTransport implements Transport {
   /** An offer here is a number in a map: lookups may carry one each. */
   readonly cheapOffers = true
 
+  /** The token decides who the channel reaches (whoever made the offer): it is what a signal's proof binds. */
+  bindingOf(signal: unknown): string | null {
+    const { mem, token } = (typeof signal === 'object' && signal !== null ? signal : {}) as Partial<MemorySignal>
+    return typeof mem === 'string' && typeof token === 'number' ? `${mem}:${token}` : (JSON.stringify(signal) ?? '')
+  }
+
   constructor(
     readonly id: number,
     private readonly registry: HandshakeRegistry,

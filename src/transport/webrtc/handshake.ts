@@ -8,6 +8,7 @@ import { CandidateFilter } from './candidate-filter'
 import { WebRtcChannel } from './channel'
 import { FrameOutlet } from '../frame-outlet'
 import type { LivePeers } from './live-peers'
+import type { PeerBudget } from './peer-budget'
 import type { ResolvedOptions } from './options'
 import { dataChannelOf, messageBytes } from './peer-internals'
 import { rejectSignal, type Role } from './signal-shape'
@@ -27,8 +28,13 @@ export function handshake$(
   options: ResolvedOptions,
   live: LivePeers,
   liveness: LivenessWatch | null,
+  budget: PeerBudget,
 ): Observable<Channel> {
   return new Observable<Channel>((subscriber) => {
+    if (!budget.take()) {
+      subscriber.error(new ExplorerError('SIGNAL_FAILED', `busy: this peer made its ${options.maxPeersPerMinute} RTCPeerConnections of the last minute`))
+      return
+    }
     let peer: Peer
     try {
       peer = new SimplePeer({

@@ -45,6 +45,12 @@ export interface WebRtcTransportOptions {
    * After 2 × keepaliveMs of silence it is already unhealthy (routed around).
    */
   silenceMs?: number
+  /**
+   * RTCPeerConnections this transport creates at most per minute (bursts of
+   * half as many); over it a handshake fails at once with SIGNAL_FAILED.
+   * Chrome allows about 500 per tab over its lifetime; a joining peer opens 20–40. Default 120.
+   */
+  maxPeersPerMinute?: number
   /** Timers (handshake timeouts, keepalives). Default: asyncScheduler. */
   scheduler?: SchedulerLike
 }
@@ -58,6 +64,7 @@ export interface ResolvedOptions {
   drainPollMs: number
   /** Null: keepalives off. */
   liveness: LivenessOptions | null
+  maxPeersPerMinute: number
   scheduler: SchedulerLike
 }
 
@@ -88,10 +95,12 @@ export function resolveOptions(options: WebRtcTransportOptions = {}): ResolvedOp
     throw new ExplorerError('BAD_OPTIONS', `highWaterMark (${highWaterMark}) is below lowWaterMark (${lowWaterMark})`)
   }
   if (!(connectTimeoutMs > 0)) throw new ExplorerError('BAD_OPTIONS', `connectTimeoutMs must be > 0, got ${connectTimeoutMs}`)
+  const maxPeersPerMinute = options.maxPeersPerMinute ?? 120
+  if (!(Number.isInteger(maxPeersPerMinute) && maxPeersPerMinute >= 1)) throw new ExplorerError('BAD_OPTIONS', `maxPeersPerMinute must be an integer ≥ 1, got ${maxPeersPerMinute}`)
   if (!Array.isArray(iceServers) && typeof iceServers !== 'function') throw new ExplorerError('BAD_OPTIONS', 'iceServers must be an array of RTCIceServer (or a function returning one)')
   return {
     wrtc, iceServers: typeof iceServers === 'function' ? iceServers : () => iceServers, lowWaterMark, highWaterMark, connectTimeoutMs, drainPollMs,
-    liveness, scheduler: options.scheduler ?? asyncScheduler,
+    liveness, maxPeersPerMinute, scheduler: options.scheduler ?? asyncScheduler,
   }
 }
 

@@ -32,3 +32,18 @@ function rejectCandidate(c: unknown): string | null {
   if (sdpMid == null && sdpMLineIndex == null) return 'candidate without sdpMid or sdpMLineIndex'
   return null
 }
+
+/**
+ * What an offer or answer binds the channel to (Transport.bindingOf): its
+ * type and SDP, which carries the DTLS certificate fingerprint the
+ * handshake enforces; a candidate binds nothing (null). Anything else is
+ * bound whole, so nothing unproven can fix who the far end is.
+ */
+export function sdpBinding(signal: unknown): string | null {
+  if (typeof signal === 'object' && signal !== null) {
+    const s = signal as Record<string, unknown>
+    if (s.type === 'candidate') return null
+    if ((s.type === 'offer' || s.type === 'answer') && typeof s.sdp === 'string') return `${s.type}\n${s.sdp}`
+  }
+  return JSON.stringify(signal) ?? ''
+}
