@@ -18,7 +18,8 @@
  * formed; lookups then start from honest peers only, and `wrongOwners` is the
  * fraction that named a peer other than the live owner (src/testnet/adversary.ts).
  * --lookup-routes R sets the routes each lookup takes (1: one route, no
- * second opinion; default the ring's, src/ring/lookup.ts).
+ * second opinion; default the ring's, src/ring/lookup.ts);
+ * --finger-lookup-routes R those of the ring's own finger lookups (default 1).
  *
  * With --workers W (≥ 2) the static run splits the ring into W arcs, each
  * run by a worker thread, in lock-step windows of one link latency
@@ -41,7 +42,7 @@ async function main() {
     'lookup-rate': 'number', initial: 'string', 'stabilize-ms': 'number', 'fix-fingers-ms': 'number',
     'rpc-timeout-ms': 'number', 'failure-detection-ms': 'number', 'latency-ms': 'number', quiet: 'boolean',
     'lookup-attempts': 'number', 'attempt-timeout-ms': 'number', 'ring-check-ms': 'number', workers: 'number',
-    malicious: 'number', attack: 'string', 'lookup-routes': 'number',
+    malicious: 'number', attack: 'string', 'lookup-routes': 'number', 'finger-lookup-routes': 'number',
   })
   const adversary = adversaryFromArgs(args)
   if (args['churn-median-minutes'] !== undefined) {
@@ -72,6 +73,7 @@ async function main() {
     latencyMs: args['latency-ms'] as number | undefined,
     ringCheckMs: args['ring-check-ms'] as number | undefined,
     lookupRoutes: args['lookup-routes'] as number | undefined,
+    fingerLookupRoutes: args['finger-lookup-routes'] as number | undefined,
     // Every size joins within the same 10 s: at 16,384 that is 1,600 joins a second.
     joinWindowMs: ((args['join-window-s'] as number) ?? 10) * 1000,
     adversary,

@@ -85,11 +85,11 @@ export class Lookups {
     readonly components: LookupsComponents,
     readonly init: LookupsInit,
   ) {
-    checkRoutes(init.routes, 'lookupRoutes')
+    checkLookupRoutes(init.routes, 'lookupRoutes')
   }
 
   find$(key: number, options: LookupOptions = {}, carried?: CarriedLookupOffer): Observable<LookupFound> {
-    if (options.routes !== undefined) checkRoutes(options.routes, 'routes')
+    if (options.routes !== undefined) checkLookupRoutes(options.routes, 'routes')
     return new Observable<LookupFound>((subscriber) => new LookupRun(this, key, options, carried, subscriber).teardown)
   }
 
@@ -117,7 +117,8 @@ export class Lookups {
   }
 }
 
-function checkRoutes(routes: number, name: string): void {
+/** Misuse: a route count outside 1..MAX_LOOKUP_ROUTES is BAD_OPTIONS. */
+export function checkLookupRoutes(routes: number, name: string): void {
   if (!Number.isInteger(routes) || routes < 1 || routes > MAX_LOOKUP_ROUTES) throw new ExplorerError('BAD_OPTIONS', `${name} must be an integer from 1 to ${MAX_LOOKUP_ROUTES}, got ${routes}`)
 }
 

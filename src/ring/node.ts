@@ -135,7 +135,7 @@ export class RingNode implements RingPosition {
     ))
     const selfCheck = new RingPositionCheck({ id, state, channels, requests, random, diagnostics, subscriptions }, { schedule: selfCheckSchedule })
     const stabilizer = (this.stabilizer = new Stabilizer({ id, state, channels, fingerTable, requests, selfCheck, scheduler, diagnostics, subscriptions }, timing))
-    this.fixFingers = new FixFingers({ id, state, channels, fingerTable, requests, diagnostics, subscriptions }, { backoff: fingerBackoff })
+    this.fixFingers = new FixFingers({ id, state, channels, fingerTable, requests, diagnostics, subscriptions }, { backoff: fingerBackoff, lookupRoutes: options.fingerLookupRoutes ?? RING_DEFAULTS.fingerLookupRoutes })
     const budget = new ChannelBudget({ channels, state, scheduler }, { maxChannels: options.maxChannels ?? RING_DEFAULTS.maxChannels, connectTimeoutMs: timing.connectTimeoutMs })
     const answers = new LookupAnswers({ id, state, router, channels, signalling, prover: claimProver })
     this.dispatch = new RingDispatch({ state, router, channels, requests, answers, stabilizer, join: joining, scheduler })

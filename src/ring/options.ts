@@ -44,6 +44,8 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   abusePolicy?: Partial<AbusePolicy>
   /** Independent routes a lookup asks over (default 6, at most 16; docs/reliability.md, "Lookups under attack", has the measurements). */
   lookupRoutes?: number
+  /** Routes fix-fingers' lookups ask over (default 1: the ring's own lookups are most of its traffic; docs/reliability.md, "Lookups under attack", says what one route risks). */
+  fingerLookupRoutes?: number
   /** A lookup route silent this long is asked again from another first hop (default 1000 ms; the lookup's deadline stays rpcTimeoutMs). */
   lookupAttemptMs?: number
   /** Signs our answers to lookups and checks others' (the explorer: the identity's Ed25519 key). Default: a model of signatures, for the simulator. */
@@ -69,6 +71,7 @@ export const RING_DEFAULTS = {
   rpcTimeoutMs: 4000,
   connectTimeoutMs: 15_000,
   lookupRoutes: 6,
+  fingerLookupRoutes: 1,
   lookupAttemptMs: 1000,
   relayAfterMs: 1500,
 } as const
