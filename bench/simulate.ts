@@ -12,6 +12,15 @@
  * Both modes take the ring's timing: --stabilize-ms, --fix-fingers-ms,
  * --rpc-timeout-ms, --failure-detection-ms, --latency-ms, --ring-check-ms.
  *
+ * Attackers: --malicious F [--attack self|accomplice|drop] makes a fraction F
+ * of the peers lie on lookups (naming themselves, or the coalition's member
+ * closest after the key) or drop what they should forward, once the ring has
+ * formed; lookups then start from honest peers only, and `wrongOwners` is the
+ * fraction that named a peer other than the live owner (src/testnet/adversary.ts).
+ * --lookup-routes R sets the routes each lookup takes (1: one route, no
+ * second opinion; default the ring's, src/ring/lookup.ts);
+ * --finger-lookup-routes R those of the ring's own finger lookups (default 1).
+ *
  * With --workers W (≥ 2) the static run splits the ring into W arcs, each
  * run by a worker thread, in lock-step windows of one link latency
  * (src/testnet/parallel). Deterministic for a seed and W; this script is its
@@ -21,8 +30,9 @@ import { isMainThread } from 'node:worker_threads'
 import { createTestnet, type TestnetOptions } from '../src/testnet'
 import { ParallelTestnet, runPartitionWorker } from '../src/testnet/parallel'
 import { runChurnCommand } from './churn/command'
-import { parseArgs } from './simulate/args'
-import { type LookupStats, runLookups, runParallelLookups } from './simulate/lookups'
+import { isExplorerError } from '../src/errors'
+import { adversaryFromArgs, parseArgs } from './simulate/args'
+import { LookupFrames, type LookupStats, runLookups, runParallelLookups } from './simulate/lookups'
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), {
@@ -32,8 +42,11 @@ async function main() {
     'lookup-rate': 'number', initial: 'string', 'stabilize-ms': 'number', 'fix-fingers-ms': 'number',
     'rpc-timeout-ms': 'number', 'failure-detection-ms': 'number', 'latency-ms': 'number', quiet: 'boolean',
     'lookup-attempts': 'number', 'attempt-timeout-ms': 'number', 'ring-check-ms': 'number', workers: 'number',
+    malicious: 'number', attack: 'string', 'lookup-routes': 'number', 'finger-lookup-routes': 'number',
   })
+  const adversary = adversaryFromArgs(args)
   if (args['churn-median-minutes'] !== undefined) {
+    if (adversary !== undefined) throw new Error('--malicious applies to static runs, not churn')
     if (args.workers !== undefined) throw new Error('--workers applies to static runs, not churn')
     return runChurnCommand(args)
   }
@@ -59,8 +72,11 @@ async function main() {
     failureDetectionMs: args['failure-detection-ms'] as number | undefined,
     latencyMs: args['latency-ms'] as number | undefined,
     ringCheckMs: args['ring-check-ms'] as number | undefined,
+    lookupRoutes: args['lookup-routes'] as number | undefined,
+    fingerLookupRoutes: args['finger-lookup-routes'] as number | undefined,
     // Every size joins within the same 10 s: at 16,384 that is 1,600 joins a second.
     joinWindowMs: ((args['join-window-s'] as number) ?? 10) * 1000,
+    adversary,
   }
   const started = Date.now()
   const run = workers === 1 ? runInOneThread : runInWorkers
@@ -71,7 +87,9 @@ async function main() {
     livePeers: outcome.livePeers,
     failedPeers: outcome.failedPeers,
     seed,
+    ...(adversary !== undefined ? { attack: adversary.attack, malicious: adversary.fraction, maliciousPeers: outcome.maliciousPeers } : {}),
     ...outcome.lookups,
+    ...(outcome.lookupFrames !== undefined ? { framesPerLookup: outcome.lookupFrames / outcome.lookups.lookups } : {}),
     ringCorrect: outcome.ringCorrect,
     fingersCorrect: outcome.fingersCorrect,
     rounds: outcome.rounds,
@@ -102,6 +120,9 @@ interface Outcome {
   ringCorrect: boolean
   fingersCorrect: number
   lookups: LookupStats
+  /** FindSuccessor and Found frames sent during the lookups (one thread only). */
+  lookupFrames?: number
+  maliciousPeers?: number
   virtualMs: number
   framesSent: number
   /** Heap in use at the end, garbage included (all threads' heaps with workers). */
@@ -109,7 +130,8 @@ interface Outcome {
 }
 
 async function runInOneThread(peers: number, options: TestnetOptions, plan: RunPlan): Promise<Outcome> {
-  const net = createTestnet(peers, options)
+  const lookupFrames = new LookupFrames()
+  const net = createTestnet(peers, { ...options, frameTap: lookupFrames.tap })
   const rounds = net.converge(plan.maxMs)
   let failedPeers = 0
   let repairRounds: number | undefined
@@ -122,9 +144,11 @@ async function runInOneThread(peers: number, options: TestnetOptions, plan: RunP
   const oracle = net.oracle()
   const ringCorrect = oracle.ringCorrect(net.nodes.values())
   const fingersCorrect = oracle.fingersCorrect(net.nodes.values())
+  lookupFrames.counting = true
   const lookups = await runLookups(net, plan.lookups)
   const outcome: Outcome = {
     rounds, repairRounds, livePeers: net.nodes.size, failedPeers, ringCorrect, fingersCorrect, lookups,
+    lookupFrames: lookupFrames.frames, maliciousPeers: net.coalition?.members.size,
     virtualMs: net.scheduler.now(), framesSent: net.network.stats.framesSent, heapUsedBytes: process.memoryUsage().heapUsed,
   }
   net.close()
@@ -159,7 +183,7 @@ async function runInWorkers(peers: number, options: TestnetOptions, plan: RunPla
 
 if (isMainThread) {
   main().catch((error) => {
-    console.error(error instanceof Error ? error.message : error)
+    console.error(isExplorerError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : error)
     process.exit(1)
   })
 } else runPartitionWorker()

@@ -93,7 +93,10 @@ describe('a finger lookup carries the channel offer', () => {
     await expect(update).resolves.toMatchObject({ row })
     expect(a.fingerTable.get(row)).toBe(b.id)
     expect(seen.some((s) => s.op === RingOp.FindSuccessor && s.offer)).toBe(true)
-    expect(seen.filter((s) => s.op === RingOp.Found)).toEqual([{ type: FrameType.Ring, op: RingOp.Found, answer: false }])
+    // Every route's Found is plain (only route 0 carries the offer, and it was declined).
+    const founds = seen.filter((s) => s.op === RingOp.Found)
+    expect(founds.length).toBeGreaterThan(0)
+    expect(founds.every((s) => s.answer === false)).toBe(true)
     expect(net.network.channelCount()).toBe(channelsBefore)
     expect(a.signalling.sessionCount).toBe(0)
     expect(b.signalling.sessionCount).toBe(0)

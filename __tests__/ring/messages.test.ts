@@ -9,13 +9,14 @@ const idsArb = fc.array(idArb, { maxLength: MAX_LISTED_SUCCESSORS })
 
 const signalArb = fc.uint8Array({ minLength: 1, maxLength: 300 })
 
+const proofArb = fc.record({ key: fc.uint8Array({ minLength: 32, maxLength: 32 }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) })
+const foundFields = { op: fc.constant(RingOp.Found as const), hops: fc.integer({ min: 0, max: 255 }), owner: idArb, predecessor: fc.option(idArb), proof: proofArb, path: idsArb }
+
 const messageArb: fc.Arbitrary<RingMessage> = fc.oneof(
-  fc.constant<RingMessage>({ op: RingOp.FindSuccessor }),
-  fc.record({ op: fc.constant(RingOp.FindSuccessor as const), offer: fc.record({ session: fc.integer({ min: 0, max: 2 ** 32 - 1 }), envelope: signalArb }) }),
-  fc.record({ op: fc.constant(RingOp.Found as const), hops: fc.integer({ min: 0, max: 255 }), predecessor: fc.option(idArb), successors: idsArb, path: idsArb }),
-  fc.record({
-    op: fc.constant(RingOp.Found as const), hops: fc.integer({ min: 0, max: 255 }), predecessor: fc.option(idArb), successors: idsArb, path: idsArb, answer: signalArb,
-  }),
+  fc.record({ op: fc.constant(RingOp.FindSuccessor as const), key: idArb, nonce: idArb }),
+  fc.record({ op: fc.constant(RingOp.FindSuccessor as const), key: idArb, nonce: idArb, offer: fc.record({ session: fc.integer({ min: 0, max: 2 ** 32 - 1 }), envelope: signalArb }) }),
+  fc.record(foundFields),
+  fc.record({ ...foundFields, answer: signalArb }),
   fc.constant<RingMessage>({ op: RingOp.GetState }),
   fc.record({ op: fc.constant(RingOp.State as const), predecessor: fc.option(idArb), successors: idsArb }),
   fc.constant<RingMessage>({ op: RingOp.Notify }),
@@ -37,14 +38,17 @@ function expectBadFrame(bytes: Uint8Array, reason?: RegExp): void {
   if (reason) expect((thrown as ExplorerError).message).toMatch(reason)
 }
 
+/** A proof whose bytes show where each field landed. */
+const proof = { key: new Uint8Array(32).fill(0xaa), signature: new Uint8Array(64).fill(0x55) }
+
 describe('ring messages: round trips for every op', () => {
   const cases: [string, RingMessage][] = [
-    ['FindSuccessor', { op: RingOp.FindSuccessor }],
-    ['FindSuccessor carrying an offer', { op: RingOp.FindSuccessor, offer: { session: 2 ** 32 - 1, envelope: new TextEncoder().encode('{"s":{"mem":"offer","token":7},"j":1}') } }],
-    ['Found carrying an answer', { op: RingOp.Found, hops: 3, predecessor: 9, successors: [10], path: [1, 2], answer: Uint8Array.of(123, 125) }],
-    ['Found (all fields)', { op: RingOp.Found, hops: 7, predecessor: MAX, successors: [0, 1, MAX], path: [0x0123456789ab, 5] }],
-    ['Found (no predecessor, empty lists)', { op: RingOp.Found, hops: 0, predecessor: null, successors: [], path: [] }],
-    ['Found (255 hops)', { op: RingOp.Found, hops: 255, predecessor: 0, successors: [2 ** 47], path: [] }],
+    ['FindSuccessor', { op: RingOp.FindSuccessor, key: 5, nonce: MAX }],
+    ['FindSuccessor carrying an offer', { op: RingOp.FindSuccessor, key: MAX, nonce: 0, offer: { session: 2 ** 32 - 1, envelope: new TextEncoder().encode('{"s":{"mem":"offer","token":7},"j":1}') } }],
+    ['Found carrying an answer', { op: RingOp.Found, hops: 3, owner: 10, predecessor: 9, proof, path: [1, 2], answer: Uint8Array.of(123, 125) }],
+    ['Found (all fields)', { op: RingOp.Found, hops: 7, owner: 0, predecessor: MAX, proof, path: [0x0123456789ab, 5] }],
+    ['Found (no predecessor, empty path)', { op: RingOp.Found, hops: 0, owner: MAX, predecessor: null, proof, path: [] }],
+    ['Found (255 hops)', { op: RingOp.Found, hops: 255, owner: 2 ** 47, predecessor: 0, proof, path: [] }],
     ['GetState', { op: RingOp.GetState }],
     ['State', { op: RingOp.State, predecessor: 2 ** 32, successors: [2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1] }],
     ['State (no predecessor)', { op: RingOp.State, predecessor: null, successors: [42] }],
@@ -90,9 +94,10 @@ describe('ring messages: id lists are bounded by MAX_LISTED_SUCCESSORS', () => {
     bytes[1] = 0 // no predecessor
     bytes[2] = n
     expectBadFrame(bytes, /exceeds/)
-    // Same for a Found's path, the second list.
-    const found = new Uint8Array(1 + 1 + 1 + 1 + 1 + 6 * n)
-    found.set([RingOp.Found, 3, 0, 0, n])
+    // Same for a Found's path (after op, hops, owner, no predecessor, the 96-byte proof).
+    const found = new Uint8Array(1 + 1 + 6 + 1 + 96 + 1 + 6 * n)
+    found.set([RingOp.Found, 3])
+    found[1 + 1 + 6 + 1 + 96] = n
     expectBadFrame(found, /exceeds/)
   })
 
@@ -101,8 +106,8 @@ describe('ring messages: id lists are bounded by MAX_LISTED_SUCCESSORS', () => {
   })
 
   it('encoding keeps only the first MAX_LISTED_SUCCESSORS ids of a longer list', () => {
-    const decoded = roundTrip({ op: RingOp.Found, hops: 1, predecessor: null, successors: ids(100), path: ids(70) })
-    expect(decoded).toEqual({ op: RingOp.Found, hops: 1, predecessor: null, successors: ids(MAX_LISTED_SUCCESSORS), path: ids(MAX_LISTED_SUCCESSORS) })
+    const decoded = roundTrip({ op: RingOp.Found, hops: 1, owner: 1, predecessor: null, proof, path: ids(70) })
+    expect(decoded).toEqual({ op: RingOp.Found, hops: 1, owner: 1, predecessor: null, proof, path: ids(MAX_LISTED_SUCCESSORS) })
   })
 })
 
@@ -119,9 +124,11 @@ describe('ring messages: malformed input is BAD_FRAME', () => {
     ['bad optional-id marker', [RingOp.State, 2, 0], /marker/],
     ['State without its list', [RingOp.State, 0], /truncated/],
     ['State list shorter than its count', [RingOp.State, 0, 2, 0, 0, 0, 0, 0, 1], /inside an id/],
-    ['Found without its path', [RingOp.Found, 1, 0, 0], /truncated/],
-    ['FindSuccessor cut inside its offer session', [RingOp.FindSuccessor, 0, 0, 1], /inside a u32/],
-    ['FindSuccessor offer without a signal', [RingOp.FindSuccessor, 0, 0, 0, 1], /without a signal/],
+    ['Found cut inside its proof', [RingOp.Found, 1, 0, 0, 0, 0, 0, 9, 0, ...new Array(95).fill(7)], /inside a proof/],
+    ['Found without its path', [RingOp.Found, 1, 0, 0, 0, 0, 0, 9, 0, ...new Array(96).fill(7)], /truncated/],
+    ['FindSuccessor without its nonce', [RingOp.FindSuccessor, 0, 0, 0, 0, 0, 1], /inside an id/],
+    ['FindSuccessor cut inside its offer session', [RingOp.FindSuccessor, ...new Array(12).fill(0), 0, 1], /inside a u32/],
+    ['FindSuccessor offer without a signal', [RingOp.FindSuccessor, ...new Array(12).fill(0), 0, 0, 0, 1], /without a signal/],
   ]
   it.each(cases)('%s', (_name, bytes, reason) => {
     expectBadFrame(Uint8Array.from(bytes), reason)

@@ -17,6 +17,18 @@ export const RING_OP_NAMES: Record<number, string> = {
   [RingOp.Hint]: 'hint',
 }
 
+/** Where a Ring frame's message starts, past its route record or source route. */
+function ringMessageAt(frame: Uint8Array): number {
+  const flags = frame[3]
+  let at = HEADER_BYTES
+  if (flags & FrameFlag.Routed) at += 2 + 6 * frame[at]
+  else if (flags & FrameFlag.Traced) at += 1 + 6 * frame[at]
+  return at
+}
+
+/** The ring op of a Ring frame. */
+export const ringOpOf = (frame: Uint8Array): number => frame[ringMessageAt(frame)]
+
 export interface KindCount {
   frames: number
   bytes: number
@@ -85,11 +97,7 @@ export class TrafficCounter {
     const type = frame[1]
     let kind: string
     if (type === FrameType.Ring) {
-      const flags = frame[3]
-      let at = HEADER_BYTES
-      if (flags & FrameFlag.Routed) at += 2 + 6 * frame[at]
-      else if (flags & FrameFlag.Traced) at += 1 + 6 * frame[at]
-      const op = frame[at]
+      const op = ringOpOf(frame)
       if (op === RingOp.FindSuccessor && this.ours(from, to, frame, true)) return
       if (op === RingOp.Found && this.ours(from, to, frame, false)) return
       kind = RING_OP_NAMES[op] ?? `ringOp${op}`
@@ -106,8 +114,8 @@ export class TrafficCounter {
     const conn = ((frame[16] << 24) | (frame[17] << 16) | (frame[18] << 8) | frame[19]) >>> 0
     let trace: LookupTrace | undefined
     if (request) {
-      // A request is addressed to its key and comes from the asker.
-      trace = this.byKey.get(bytesToId(frame, 10))
+      // A request names its key (its dest may be a waypoint before it) and comes from the asker.
+      trace = this.byKey.get(bytesToId(frame, ringMessageAt(frame) + 1))
       if (trace === undefined || trace.origin !== bytesToId(frame, 4)) return false
       if (!trace.conns.includes(conn)) {
         // A new attempt leaves from the asker itself.

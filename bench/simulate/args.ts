@@ -1,3 +1,6 @@
+import { ExplorerError } from '../../src/errors'
+import { checkAdversaryOptions, type AdversaryOptions, type AttackKind } from '../../src/testnet/adversary'
+
 /** Minimal `--flag value` parsing for bench scripts: no dependency, clear errors. */
 export function parseArgs(argv: string[], spec: Record<string, 'number' | 'boolean' | 'string'>): Record<string, number | boolean | string | undefined> {
   const out: Record<string, number | boolean | string | undefined> = {}
@@ -20,4 +23,23 @@ export function parseArgs(argv: string[], spec: Record<string, 'number' | 'boole
     } else out[name] = value
   }
   return out
+}
+
+/**
+ * `--malicious F [--attack self|accomplice|drop]` as the testnet's adversary
+ * (undefined without --malicious). Bad values are BAD_OPTIONS: a fraction
+ * outside [0, 1), an unknown attack, an attack without --malicious, or
+ * attackers in a parallel run (one thread only).
+ */
+export function adversaryFromArgs(args: Record<string, number | boolean | string | undefined>): AdversaryOptions | undefined {
+  const fraction = args.malicious
+  const attack = args.attack ?? 'accomplice'
+  if (fraction === undefined) {
+    if (args.attack !== undefined) throw new ExplorerError('BAD_OPTIONS', '--attack needs --malicious F')
+    return undefined
+  }
+  if ((args.workers as number | undefined) !== undefined && args.workers !== 1) throw new ExplorerError('BAD_OPTIONS', '--malicious runs in one thread: drop --workers')
+  const options = { fraction: fraction as number, attack: attack as AttackKind }
+  checkAdversaryOptions(options)
+  return options
 }

@@ -4,6 +4,7 @@ import {
 import { Diagnostics, type Diagnostic, type DiagnosticCode } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
 import { signAs, verifySignature, type Identity } from '../identity'
+import { identityClaimProver } from '../identity/claim-proof'
 import { identityProver } from '../identity/signal-proof'
 import { fingerStart, formatId, parseId } from '../ids'
 import type { FingerUpdate } from '../ring/finger-table'
@@ -100,8 +101,11 @@ class ExplorerPeer implements Explorer {
     const iceServers = options.iceServers ?? (() => this.link.iceServers)
     const transport = options.transport ?? createWebRtcTransport({ wrtc: options.wrtc, iceServers, connectTimeoutMs: o.ring.connectTimeoutMs, maxPeersPerMinute: options.maxPeersPerMinute })
     const diagnostics = (this.diagnostics = new Diagnostics(() => scheduler.now()))
+    // Our channel set-up signals and our answers to lookups are signed with our identity, and checked against the
+    // other peer's (src/identity/signal-proof.ts, claim-proof.ts).
     const prover = identityProver(o.identity, o.id)
-    this.ring = new RingNode({ id: o.id, identity: o.identity, transport, scheduler, random, diagnostics, prover, ...o.ring })
+    const claimProver = identityClaimProver(o.identity)
+    this.ring = new RingNode({ id: o.id, identity: o.identity, transport, scheduler, random, diagnostics, prover, claimProver, ...o.ring })
     this.sockets = new SocketLayer(
       {
         id: o.id, router: this.ring.router, channels: this.ring.channels, scheduler, isListening: () => this.listened && this.closed === null,

@@ -37,6 +37,10 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   relayAfterMs?: number
   /** Direct channels kept at most. Default 256. */
   maxChannels?: number
+  /** Independent routes each lookup asks over (1 to 16). Default 6 (docs/protocol.md, "Lookups you can check"). */
+  lookupRoutes?: number
+  /** Routes the ring's own finger lookups ask over (1 to 16). Default 1: they are most of its traffic (docs/reliability.md, "Lookups under attack"). */
+  fingerLookupRoutes?: number
   /** When a neighbour's malformed frames get its channel closed. Default 16 within 10 s (docs/protocol.md, "Hostile input"). */
   abusePolicy?: Partial<AbusePolicy>
   /** WebSocket constructor: default the global one, else the `ws` package (Node 20). */
@@ -63,7 +67,7 @@ export interface ResolvedExplorerOptions {
   signalUrl: readonly string[]
   identity: Identity
   id: number
-  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; abusePolicy: Partial<AbusePolicy>; relayedLinks: boolean; relayAfterMs: number }
+  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; lookupRoutes: number; fingerLookupRoutes: number; abusePolicy: Partial<AbusePolicy>; relayedLinks: boolean; relayAfterMs: number }
   sockets: ResolvedSocketOptions
   WebSocket: WebSocketConstructor
   serverTimeoutMs: number
@@ -107,6 +111,9 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
       maxFingers: number('maxFingers', RING_DEFAULTS.maxFingers, 1),
       successors: number('successors', RING_DEFAULTS.successors, 1),
       maxChannels: number('maxChannels', RING_DEFAULTS.maxChannels, 1),
+      // At most 16 and whole: checked by the ring's lookups and fix-fingers (BAD_OPTIONS), when the ring node is built.
+      lookupRoutes: number('lookupRoutes', RING_DEFAULTS.lookupRoutes, 1),
+      fingerLookupRoutes: number('fingerLookupRoutes', RING_DEFAULTS.fingerLookupRoutes, 1),
       // Checked by the router (BAD_OPTIONS), when the ring node is built.
       abusePolicy: options.abusePolicy ?? {},
       relayedLinks: flag(options.relayedLinks, 'relayedLinks', true),

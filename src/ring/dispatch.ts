@@ -1,10 +1,9 @@
 import { Observable, SchedulerLike, Subject } from 'rxjs'
 import type { ChannelSet } from '../router/channel-set'
 import type { LocalFrame, Router } from '../router/router'
-import { FrameType } from '../wire/frame'
 import type { Join } from './join'
-import { RingMessage, RingOp, decodeRingMessage, encodeRingMessage } from './messages'
-import type { OverlaySignalling } from './overlay-signalling'
+import type { LookupAnswers } from './lookup-answers'
+import { RingMessage, RingOp, decodeRingMessage } from './messages'
 import type { RingRequests } from './requests'
 import type { Stabilizer } from './stabilize'
 import type { RingState } from './state'
@@ -20,7 +19,7 @@ export interface DispatchComponents {
   router: Router
   channels: ChannelSet
   requests: RingRequests
-  signalling: OverlaySignalling
+  answers: LookupAnswers
   stabilizer: Stabilizer
   join: Join
   scheduler: SchedulerLike
@@ -29,7 +28,7 @@ export interface DispatchComponents {
 /**
  * Every ring message that arrives goes through here once: decoded, checked
  * (one-hop messages must come from the neighbour that wrote them), and handed
- * to the duty it belongs to. Lookups and GetState are answered here.
+ * to the duty it belongs to. GetState is answered here, lookups by LookupAnswers.
  */
 export class RingDispatch {
   private readonly hellos = new Subject<Hello>()
@@ -39,7 +38,7 @@ export class RingDispatch {
   constructor(private readonly components: DispatchComponents) {}
 
   onFrame(frame: LocalFrame): void {
-    const { state, router, channels, requests, stabilizer, join, scheduler } = this.components
+    const { state, router, channels, requests, answers, stabilizer, join, scheduler } = this.components
     let message: RingMessage
     try {
       message = decodeRingMessage(frame.payload)
@@ -50,7 +49,7 @@ export class RingDispatch {
     }
     switch (message.op) {
       case RingOp.FindSuccessor:
-        if (state.joined && !frame.unreachable) this.answerLookup(frame, message)
+        if (state.joined && !frame.unreachable) answers.onFindSuccessor(frame, message)
         return
       case RingOp.Found:
       case RingOp.State:
@@ -78,18 +77,5 @@ export class RingDispatch {
 
   close(): void {
     this.hellos.complete()
-  }
-
-  /** We own the key: answer along the path the request came by, with our answer to its channel offer if it carried one. */
-  private answerLookup(frame: LocalFrame, message: Extract<RingMessage, { op: RingOp.FindSuccessor }>): void {
-    const { state, router, signalling } = this.components
-    // A Found that carries our answer goes back along the path: the channel it opens is not the asker's until it read it.
-    const found = (answer: Uint8Array | undefined) =>
-      router.reply(frame, {
-        type: FrameType.Ring, conn: frame.conn, seq: 0,
-        payload: encodeRingMessage({ op: RingOp.Found, hops: Math.min(frame.hops, 255), predecessor: state.predecessor, successors: state.successors, path: frame.path ?? [], answer }),
-      }, answer === undefined)
-    if (message.offer === undefined) found(undefined)
-    else signalling.acceptCarried(frame.source, frame.path === null ? null : [...frame.path].reverse(), message.offer, found)
   }
 }

@@ -4,6 +4,7 @@ import { betweenRightInclusive, fingerStart, formatId } from '../ids'
 import type { ChannelSet } from '../router/channel-set'
 import { FingerTable, FingerUpdate, estimateRingSize } from './finger-table'
 import type { FixFingersBackoff } from './fix-fingers-backoff'
+import { checkLookupRoutes } from './lookup'
 import type { RingRequests } from './requests'
 import type { RingState } from './state'
 
@@ -24,6 +25,8 @@ export interface FixFingersComponents {
 export interface FixFingersInit {
   /** When a tick refreshes a row, and which (src/ring/fix-fingers-backoff.ts). */
   backoff: FixFingersBackoff
+  /** Routes a row's lookup asks over (the ring's fingerLookupRoutes: fewer than a user's lookup, as they are most of the ring's traffic). */
+  lookupRoutes: number
 }
 
 /**
@@ -37,19 +40,21 @@ export class FixFingers {
   constructor(
     private readonly components: FixFingersComponents,
     private readonly init: FixFingersInit,
-  ) {}
+  ) {
+    checkLookupRoutes(init.lookupRoutes, 'fingerLookupRoutes')
+  }
 
   /** Refreshes one finger row: finds its owner and opens a channel to it. Emits the row's state after. */
   updateFinger$(row: number): Observable<FingerUpdate> {
     return defer(() => {
-      const { state, channels, fingerTable, requests } = this.components
+      const { state, channels, fingerTable } = this.components
       const start = fingerStart(this.components.id, row)
       const previous = fingerTable.get(row)
       const known = state.ownerFromSuccessorList(start)
       const owner$: Observable<RowOwner> =
         known !== null ? of({ owner: known, route: null })
         : previous !== undefined && channels.has(previous) ? this.confirm$(row, start, previous)
-        : requests.lookupOpening$(start)
+        : this.lookupRow$(start)
       return this.settleRow$(row, previous, owner$)
     })
   }
@@ -79,14 +84,14 @@ export class FixFingers {
    * for every peer every tick.
    */
   private refreshRow(row: number): void {
-    const { state, channels, fingerTable, requests } = this.components
+    const { state, channels, fingerTable } = this.components
     const start = fingerStart(this.components.id, row)
     const finger = fingerTable.get(row)
     if (finger === undefined || !channels.has(finger) || state.ownerFromSuccessorList(start) !== null) {
       return this.watchRow(row, this.updateFinger$(row))
     }
     this.confirm(row, start, finger, (owns) => {
-      if (!owns) this.watchRow(row, this.settleRow$(row, finger, requests.lookupOpening$(start)))
+      if (!owns) this.watchRow(row, this.settleRow$(row, finger, this.lookupRow$(start)))
     })
   }
 
@@ -107,10 +112,15 @@ export class FixFingers {
     )
   }
 
+  /** Who owns the row starting at `start`, with a channel offer riding on the lookup. */
+  private lookupRow$(start: number): Observable<RowOwner> {
+    return this.components.requests.lookupOpening$(start, { routes: this.init.lookupRoutes })
+  }
+
   /** The row's owner: `finger` if it confirms, else whoever a lookup finds. */
   private confirm$(row: number, start: number, finger: number): Observable<RowOwner> {
     return new Observable<boolean>((subscriber) => this.confirm(row, start, finger, (owns) => (subscriber.next(owns), subscriber.complete()))).pipe(
-      switchMap((owns) => (owns ? of({ owner: finger, route: null }) : this.components.requests.lookupOpening$(start))),
+      switchMap((owns) => (owns ? of({ owner: finger, route: null }) : this.lookupRow$(start))),
     )
   }
 

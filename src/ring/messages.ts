@@ -1,4 +1,6 @@
 import { ExplorerError } from '../errors'
+import type { ClaimProof } from '../identity/claim-proof'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../identity/ed25519'
 import { bytesToId, writeId } from '../ids'
 import { allocBytes, copyBytes } from '../wire/bytes'
 
@@ -8,9 +10,18 @@ import { allocBytes, copyBytes } from '../wire/bytes'
  * Request and reply share the frame's `conn` field as correlation id.
  */
 export enum RingOp {
-  /** Routed (traced) to the owner of the frame's dest key; answered back along the path. May carry an open channel offer for the owner. */
+  /**
+   * Who owns `key`? Routed (traced) to the owner of the frame's dest: the key
+   * itself, or a waypoint before it whose owner passes the request on toward
+   * the key (src/ring/lookup-answers.ts). Carries the asker's nonce; may carry
+   * an open channel offer for the owner.
+   */
   FindSuccessor = 1,
-  /** The owner's answer: itself, its predecessor and successors, the hops the request took and its path (a route to the owner); and its answer to the offer, if it took it. */
+  /**
+   * The owner's answer: its signed claim (key, owner, its predecessor, the
+   * nonce: src/identity/claim-proof.ts), the hops the request took and its
+   * path (a route to the owner); and its answer to the offer, if it took it.
+   */
   Found = 2,
   /** Stabilize: ask a successor for its predecessor and successor list. */
   GetState = 3,
@@ -33,8 +44,8 @@ export interface CarriedOffer {
 }
 
 export type RingMessage =
-  | { op: RingOp.FindSuccessor; offer?: CarriedOffer }
-  | { op: RingOp.Found; hops: number; predecessor: number | null; successors: readonly number[]; path: number[]; answer?: Uint8Array }
+  | { op: RingOp.FindSuccessor; key: number; nonce: number; offer?: CarriedOffer }
+  | { op: RingOp.Found; hops: number; owner: number; predecessor: number | null; proof: ClaimProof; path: number[]; answer?: Uint8Array }
   | { op: RingOp.GetState }
   | { op: RingOp.State; predecessor: number | null; successors: readonly number[] }
   | { op: RingOp.Notify }
@@ -47,14 +58,20 @@ export const MAX_LISTED_SUCCESSORS = 64
 export function encodeRingMessage(message: RingMessage): Uint8Array {
   switch (message.op) {
     case RingOp.Found: {
-      const found = withIds(withIds(withOptionalId([message.op, message.hops], message.predecessor), message.successors), message.path)
+      const { proof } = message
+      if (proof.key.length !== PUBLIC_KEY_BYTES || proof.signature.length !== SIGNATURE_BYTES) throw bad('a claim proof is a 32-byte key and a 64-byte signature')
+      const head = withOptionalId([message.op, message.hops, 0, 0, 0, 0, 0, 0], message.predecessor)
+      writeId(head, 2, message.owner)
+      const found = withIds(concatBytes(concatBytes(head, proof.key), proof.signature), message.path)
       return message.answer === undefined ? found : concatBytes(found, message.answer)
     }
     case RingOp.FindSuccessor: {
-      if (message.offer === undefined) return Uint8Array.of(message.op)
-      const head = new Uint8Array(5)
+      const head = new Uint8Array(message.offer === undefined ? 13 : 17)
       head[0] = message.op
-      new DataView(head.buffer).setUint32(1, message.offer.session)
+      writeId(head, 1, message.key)
+      writeId(head, 7, message.nonce)
+      if (message.offer === undefined) return head
+      new DataView(head.buffer).setUint32(13, message.offer.session)
       return concatBytes(head, message.offer.envelope)
     }
     case RingOp.State:
@@ -76,14 +93,20 @@ export function decodeRingMessage(bytes: Uint8Array): RingMessage {
   switch (op) {
     case RingOp.Found: {
       const hops = reader.u8()
-      message = { op, hops, predecessor: reader.optionalId(), successors: reader.ids(), path: reader.ids() }
+      const owner = reader.id()
+      const predecessor = reader.optionalId()
+      const proof = { key: reader.take(PUBLIC_KEY_BYTES), signature: reader.take(SIGNATURE_BYTES) }
+      message = { op, hops, owner, predecessor, proof, path: reader.ids() }
       if (reader.remaining > 0) message.answer = reader.rest()
       break
     }
-    case RingOp.FindSuccessor:
-      message = reader.remaining === 0 ? { op } : { op, offer: { session: reader.u32(), envelope: reader.rest() } }
+    case RingOp.FindSuccessor: {
+      const key = reader.id()
+      const nonce = reader.id()
+      message = reader.remaining === 0 ? { op, key, nonce } : { op, key, nonce, offer: { session: reader.u32(), envelope: reader.rest() } }
       if (message.offer?.envelope.length === 0) throw bad('carried offer without a signal')
       break
+    }
     case RingOp.State:
       message = { op, predecessor: reader.optionalId(), successors: reader.ids() }
       break
@@ -144,6 +167,14 @@ class Reader {
     const rest = copyBytes(this.bytes.subarray(this.offset))
     this.offset = this.bytes.length
     return rest
+  }
+
+  /** The next `length` bytes (a copy). */
+  take(length: number): Uint8Array {
+    if (this.offset + length > this.bytes.length) throw bad('ring message truncated inside a proof')
+    const out = this.bytes.slice(this.offset, this.offset + length)
+    this.offset += length
+    return out
   }
 
   u32(): number {

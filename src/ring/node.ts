@@ -6,6 +6,7 @@ import { ChannelSet, PeerEvent } from '../router/channel-set'
 import { Router } from '../router/router'
 import type { Channel } from '../transport/types'
 import { FrameType } from '../wire/frame'
+import { modelledClaimProver } from '../identity/claim-proof'
 import { ChannelBudget } from './channel-budget'
 import { RingDispatch, type Hello } from './dispatch'
 import { FingerTable, FingerUpdate, type FingerView } from './finger-table'
@@ -13,6 +14,8 @@ import { FixFingers } from './fix-fingers'
 import { FixFingersBackoff } from './fix-fingers-backoff'
 import { registerRingInternals } from './internals'
 import { Join } from './join'
+import type { LookupOptions } from './lookup'
+import { LookupAnswers } from './lookup-answers'
 import { RingOp } from './messages'
 import { RING_DEFAULTS, RingOptions, RingTimingOptions } from './options'
 import { OverlaySignalling } from './overlay-signalling'
@@ -119,7 +122,12 @@ export class RingNode implements RingPosition {
     const identity = options.relayedLinks === false ? null : (options.identity ?? null)
     const links = (this.links = new RelayedLinks({ self: id, identity, router, channels, scheduler, random }, { connectTimeoutMs: timing.connectTimeoutMs, ...LINK_DEFAULTS }))
     const reach = new Reach({ channels, signalling, links, paths, unreachable, scheduler }, { relayAfterMs: options.relayAfterMs ?? RING_DEFAULTS.relayAfterMs })
-    const requests = (this.requests = new RingRequests({ id, router, signalling, reach, scheduler, random }, { rpcTimeoutMs: timing.rpcTimeoutMs }))
+    // Without an identity (the simulator, ring tests) ownership claims are modelled, not signed.
+    const claimProver = options.claimProver ?? modelledClaimProver(id)
+    const requests = (this.requests = new RingRequests(
+      { id, router, channels, state, signalling, prover: claimProver, reach, scheduler, random },
+      { rpcTimeoutMs: timing.rpcTimeoutMs, lookupAttemptMs: options.lookupAttemptMs ?? RING_DEFAULTS.lookupAttemptMs, lookupRoutes: options.lookupRoutes ?? RING_DEFAULTS.lookupRoutes },
+    ))
     const subscriptions = this.subscriptions
     const joining = (this.joining = new Join(
       { id, state, channels, requests, scheduler, random, diagnostics },
@@ -127,9 +135,10 @@ export class RingNode implements RingPosition {
     ))
     const selfCheck = new RingPositionCheck({ id, state, channels, requests, random, diagnostics, subscriptions }, { schedule: selfCheckSchedule })
     const stabilizer = (this.stabilizer = new Stabilizer({ id, state, channels, fingerTable, requests, selfCheck, scheduler, diagnostics, subscriptions }, timing))
-    this.fixFingers = new FixFingers({ id, state, channels, fingerTable, requests, diagnostics, subscriptions }, { backoff: fingerBackoff })
+    this.fixFingers = new FixFingers({ id, state, channels, fingerTable, requests, diagnostics, subscriptions }, { backoff: fingerBackoff, lookupRoutes: options.fingerLookupRoutes ?? RING_DEFAULTS.fingerLookupRoutes })
     const budget = new ChannelBudget({ channels, state, scheduler }, { maxChannels: options.maxChannels ?? RING_DEFAULTS.maxChannels, connectTimeoutMs: timing.connectTimeoutMs })
-    this.dispatch = new RingDispatch({ state, router, channels, requests, signalling, stabilizer, join: joining, scheduler })
+    const answers = new LookupAnswers({ id, state, router, channels, signalling, prover: claimProver })
+    this.dispatch = new RingDispatch({ state, router, channels, requests, answers, stabilizer, join: joining, scheduler })
     this.fingers$ = fingerTable.updates$
     this.peers$ = channels.events$
     this.hellos$ = this.dispatch.hellos$
@@ -179,9 +188,9 @@ export class RingNode implements RingPosition {
     })
   }
 
-  /** The peer responsible for `key`, found by routing a request to it (starting at neighbour `through` if given). */
-  lookup$(key: number, through?: number): Observable<LookupResult> {
-    return this.requests.lookup$(key, through)
+  /** The peer responsible for `key`, as the owners' proven answers over several routes say (src/ring/lookup.ts). */
+  lookup$(key: number, options?: LookupOptions): Observable<LookupResult> {
+    return this.requests.lookup$(key, options)
   }
 
   /** Refreshes one finger row: looks up its start and opens a channel to the owner. Emits the row's state after. */

@@ -1,5 +1,6 @@
 import type { Diagnostics } from '../diagnostics'
 import type { Identity } from '../identity'
+import type { ClaimProver } from '../identity/claim-proof'
 import type { SignalProver } from '../identity/signal-proof'
 import type { AbusePolicy } from '../router/router'
 import type { SchedulerLike } from 'rxjs'
@@ -41,6 +42,14 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   prover: SignalProver
   /** When a neighbour's malformed frames get its channel closed (default: 16 within 10 s; see docs/protocol.md). */
   abusePolicy?: Partial<AbusePolicy>
+  /** Independent routes a lookup asks over (default 6, at most 16; docs/reliability.md, "Lookups under attack", has the measurements). */
+  lookupRoutes?: number
+  /** Routes fix-fingers' lookups ask over (default 1: the ring's own lookups are most of its traffic; docs/reliability.md, "Lookups under attack", says what one route risks). */
+  fingerLookupRoutes?: number
+  /** A lookup route silent this long is asked again from another first hop (default 1000 ms; the lookup's deadline stays rpcTimeoutMs). */
+  lookupAttemptMs?: number
+  /** Signs our answers to lookups and checks others' (the explorer: the identity's Ed25519 key). Default: a model of signatures, for the simulator. */
+  claimProver?: ClaimProver
   /** Where background failures are reported (the explorer shares one with its own parts). Default: the node's own, ended by close(). */
   diagnostics?: Diagnostics
   /** Who this peer proves to be at the far end of a relayed link (and of signals it signs). None: no relayed links. */
@@ -61,5 +70,8 @@ export const RING_DEFAULTS = {
   fixFingersMs: 1000,
   rpcTimeoutMs: 4000,
   connectTimeoutMs: 15_000,
+  lookupRoutes: 6,
+  fingerLookupRoutes: 1,
+  lookupAttemptMs: 1000,
   relayAfterMs: 1500,
 } as const

@@ -1,12 +1,15 @@
-import { Observable, finalize, map, switchMap, tap } from 'rxjs'
+import { Observable, finalize, switchMap } from 'rxjs'
 import { ExplorerError } from '../errors'
-import { formatId } from '../ids'
+import type { ClaimProver } from '../identity/claim-proof'
+import type { ChannelSet } from '../router/channel-set'
 import type { LocalFrame, Router } from '../router/router'
 import { FrameType } from '../wire/frame'
-import { CarriedOffer, RingMessage, RingOp, encodeRingMessage } from './messages'
+import { Lookups, type LookupOptions } from './lookup'
+import { RingMessage, RingOp, encodeRingMessage } from './messages'
 import type { OverlaySignalling } from './overlay-signalling'
 import type { Reach } from './reach'
 import { RpcTable } from './rpc'
+import type { RingState } from './state'
 import type { SchedulerLike } from 'rxjs'
 
 export interface LookupResult {
@@ -30,7 +33,10 @@ export interface PeerState {
 export interface RingRequestsComponents {
   id: number
   router: Router
+  channels: ChannelSet
+  state: RingState
   signalling: OverlaySignalling
+  prover: ClaimProver
   /** Channels to peers: direct, or relayed when there is no direct path (src/ring/reach.ts). */
   reach: Reach
   scheduler: SchedulerLike
@@ -39,6 +45,10 @@ export interface RingRequestsComponents {
 
 export interface RingRequestsInit {
   rpcTimeoutMs: number
+  /** A lookup route silent this long is asked again from another first hop. */
+  lookupAttemptMs: number
+  /** Routes a lookup takes unless its caller says. */
+  lookupRoutes: number
 }
 
 /** GetState has no fields: every request carries the same payload. */
@@ -52,12 +62,15 @@ const GET_STATE = encodeRingMessage({ op: RingOp.GetState })
  */
 export class RingRequests {
   private readonly rpc: RpcTable<RingReply>
+  private readonly lookups: Lookups
 
   constructor(
     private readonly components: RingRequestsComponents,
     private readonly init: RingRequestsInit,
   ) {
-    this.rpc = new RpcTable<RingReply>(components.scheduler, components.random)
+    const rpc = (this.rpc = new RpcTable<RingReply>(components.scheduler, components.random))
+    const { id, router, channels, state, prover, scheduler } = components
+    this.lookups = new Lookups({ id, router, channels, state, prover, scheduler, rpc }, { rpcTimeoutMs: init.rpcTimeoutMs, attemptMs: init.lookupAttemptMs, routes: init.lookupRoutes })
   }
 
   /** A Found or State frame: resolves the request it answers (by conn); late or unknown replies are dropped. */
@@ -65,9 +78,9 @@ export class RingRequests {
     this.rpc.resolve(reply.frame.conn, reply)
   }
 
-  /** The peer responsible for `key`, found by routing a request to it (starting at neighbour `through` if given). */
-  lookup$(key: number, through?: number): Observable<LookupResult> {
-    return this.find$(key, through)
+  /** The peer responsible for `key`, as the proven answers over several routes say (src/ring/lookup.ts). */
+  lookup$(key: number, options: LookupOptions = {}): Observable<LookupResult> {
+    return this.lookups.find$(key, options)
   }
 
   /**
@@ -77,15 +90,13 @@ export class RingRequests {
    * declines (it has a channel to us already, say), the caller's `reach$`
    * dials as usual.
    */
-  lookupOpening$(key: number): Observable<LookupResult> {
+  lookupOpening$(key: number, options: LookupOptions = {}): Observable<LookupResult> {
     const { signalling } = this.components
     return signalling.openOffer$().pipe(
       switchMap((offer) => {
-        if (offer === null) return this.find$(key)
-        return this.find$(key, undefined, offer).pipe(
-          tap(({ owner, route, answer }) => signalling.bindOffer(offer.session, owner, route, answer)),
-          finalize(() => signalling.dropOffer(offer.session)),
-        )
+        if (offer === null) return this.lookup$(key, options)
+        const bind = ({ owner, route }: LookupResult, answer: Uint8Array | undefined) => signalling.bindOffer(offer.session, owner, route, answer)
+        return this.lookups.find$(key, options, { offer, bind }).pipe(finalize(() => signalling.dropOffer(offer.session)))
       }),
     )
   }
@@ -129,25 +140,5 @@ export class RingRequests {
   /** Fails every request still waiting with CLOSED. */
   close(): void {
     this.rpc.close()
-  }
-
-  private find$(key: number, through?: number, offer?: CarriedOffer): Observable<LookupResult & { answer?: Uint8Array }> {
-    const { router, id } = this.components
-    return this.rpc
-      .call$(
-        (conn) => {
-          const frame = { type: FrameType.Ring, dest: key, flags: 0, conn, seq: 0, payload: encodeRingMessage({ op: RingOp.FindSuccessor, offer }) }
-          return through === undefined ? router.send(frame, true) : router.sendThrough(through, frame, true)
-        },
-        this.init.rpcTimeoutMs, 'LOOKUP_TIMEOUT', () => `lookup of ${formatId(key)}`,
-      )
-      .pipe(
-        map(({ frame, message }) => {
-          const path = message.op === RingOp.Found ? message.path : []
-          const route = frame.source === id ? [] : [...path.slice(1), frame.source]
-          const found = message.op === RingOp.Found ? message : null
-          return { owner: frame.source, hops: found?.hops ?? 0, route, answer: found?.answer }
-        }),
-      )
   }
 }

@@ -54,7 +54,7 @@ export class RingPositionCheck {
     const neighbours = channels.routing.list().filter((peer) => peer !== state.successors[0])
     if (neighbours.length === 0) return
     const through = neighbours[Math.floor(random() * neighbours.length)]
-    const check$ = requests.lookup$(key, through).pipe(
+    const check$ = requests.lookup$(key, { through }).pipe(
       tap({
         next: ({ owner }) => (owner === (key === id ? id : state.successors[0]) ? schedule.confirmed() : schedule.reset()),
         error: () => schedule.reset(),

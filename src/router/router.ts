@@ -180,9 +180,10 @@ export class Router {
    * its source by id.
    */
   reply(to: LocalFrame, frame: Omit<Frame, 'ttl' | 'source' | 'dest' | 'flags'>, direct = true): boolean {
-    // A channel to the asker (often the case: fingers are mutual) is one hop instead of the whole path back;
-    // not `direct` when the reply itself opens that channel (the asker takes its end only once it has read it).
-    if (to.path === null || (direct && this.channels.has(to.source))) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
+    // A channel to the asker (often the case: fingers are mutual) is one hop instead of the whole path back; not
+    // `direct` when the reply itself opens that channel (the asker takes its end only once it has read it), nor
+    // over a channel still opening (a carried offer we just took: the asker cannot hear on it yet).
+    if (to.path === null || (direct && this.channels.isRoutable(to.source))) return this.send({ ...frame, dest: to.source, flags: FrameFlag.Exact })
     return this.sendAlong([...to.path].reverse(), { ...frame, dest: to.source })
   }
 
@@ -196,6 +197,18 @@ export class Router {
     if (typeof result === 'boolean') return result
     this.dispatch(result)
     return true
+  }
+
+  /**
+   * Passes a traced frame that stopped here on to neighbour `via`, addressed
+   * to `dest` now, with routing `flags` (a lookup's waypoint hands its
+   * request on toward the key): its source, remaining TTL and route record
+   * go with it, so the final receiver answers the source along the whole path.
+   */
+  forwardDelivered(frame: LocalFrame, via: number, dest: number, flags: number): boolean {
+    if (frame.path === null) return false
+    const { type, ttl, source, conn, seq } = frame
+    return this.forward(via, { type, ttl, flags: FrameFlag.Traced | (flags & ROUTING_FLAGS), source, dest, conn, seq, payload: writeRoute(frame.path, frame.payload) }, null)
   }
 
   /** A frame that stops here, to the listeners of its type. */

@@ -13,6 +13,7 @@ import { RingOracle } from './oracle'
 import { randomRingId, seededRandom } from './random'
 import { SortedIds } from '../router/sorted-ids'
 import { type FrameTap, tappedTransport } from './tap'
+import { Coalition, checkAdversaryOptions, type AdversaryOptions } from './adversary'
 
 export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | 'scheduler' | 'random' | 'prover'> {
   /**
@@ -52,6 +53,12 @@ export interface TestnetOptions extends Omit<RingOptions, 'id' | 'transport' | '
    * as after the server is gone. Default 2,000, the server's default.
    */
   ringCheckMs?: number
+  /**
+   * Malicious peers (src/testnet/adversary.ts): each peer made is one with
+   * probability `fraction` (drawn from a stream of its own, so the ring is
+   * the same as without them); they attack once `coalition.active` is set.
+   */
+  adversary?: AdversaryOptions
 }
 
 export interface Testnet {
@@ -60,6 +67,8 @@ export interface Testnet {
   readonly random: () => number
   /** Live peers by id. */
   readonly nodes: Map<number, RingNode>
+  /** The malicious peers, when the options asked for some. */
+  readonly coalition: Coalition | null
   oracle(): RingOracle
   /** Advances virtual time one stabilize period at a time until the ring and fingers are right. Returns the rounds taken, or -1. */
   converge(maxMs?: number): number
@@ -95,11 +104,15 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
   const stabilizeMs = options.stabilizeMs ?? 1000
   const nodes = new Map<number, RingNode>()
 
-  const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, proofs = 'modelled', ...nodeOptions } = options
+  const { frameTap, onJoined, ringCheckMs = 2000, carriedOffers = true, proofs = 'modelled', adversary, ...nodeOptions } = options
+  if (adversary !== undefined) checkAdversaryOptions(adversary)
+  const coalition = adversary === undefined ? null : new Coalition(adversary.attack, adversary.proverFor)
+  const adversaryRandom = seededRandom(((options.seed ?? 1) * 0x2545f491 + 0x3c6ef372) >>> 0)
   const identities = new Map<number, Identity>()
   // Every transport a peer uses (ring and rendezvous) goes through here, so a tap sees all its frames.
   const transportOf = (id: number): Transport => {
-    const transport = frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id)
+    const tapped = frameTap ? tappedTransport(network.transport(id), id, frameTap) : network.transport(id)
+    const transport = coalition?.members.has(id) ? coalition.transport(tapped, id, () => nodes.get(id)) : tapped
     return carriedOffers
       ? transport
       : { connect: (remote, port) => transport.connect(remote, port), accept: (remote, port) => transport.accept(remote, port), bindingOf: bindingOf(transport) }
@@ -111,6 +124,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     return identityProver(identity, id, 'sync')
   }
   const makeNode = (id: number) => {
+    if (coalition !== null && adversaryRandom() < adversary!.fraction) coalition.members.add(id)
     const node = new RingNode({ ...nodeOptions, id, transport: transportOf(id), scheduler, random, prover: proverOf(id) })
     nodes.set(id, node)
     return node
@@ -188,6 +202,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     network,
     random,
     nodes,
+    coalition,
     identities,
     oracle: () => new RingOracle(nodes.keys()),
     converge(maxMs = options.maxConvergeMs ?? 600_000) {
@@ -222,6 +237,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
         if (!node) continue
         nodes.delete(id)
         registry.remove(id)
+        coalition?.members.remove(id)
         network.crash(id)
         node.close()
       }

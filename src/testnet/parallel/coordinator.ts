@@ -127,9 +127,9 @@ export class ParallelTestnet {
   }
 
   /** Hops of the lookups that reached the right peer since the last call, and how many did not. */
-  async lookupResults(): Promise<{ hops: number[]; failed: number }> {
-    const all = await this.all<{ hops: number[]; failed: number }>({ type: 'results' })
-    return { hops: all.flatMap((r) => r.hops), failed: all.reduce((sum, r) => sum + r.failed, 0) }
+  async lookupResults(): Promise<{ hops: number[]; failed: number; wrong: number }> {
+    const all = await this.all<{ hops: number[]; failed: number; wrong: number }>({ type: 'results' })
+    return { hops: all.flatMap((r) => r.hops), failed: all.reduce((sum, r) => sum + r.failed, 0), wrong: all.reduce((sum, r) => sum + r.wrong, 0) }
   }
 
   async stats(): Promise<PartitionStats> {

@@ -200,7 +200,7 @@ export class Partition implements PartitionInbox {
   }
 
   /** Hop counts of the lookups that reached the right peer, and how many did not, since the last call. */
-  takeLookupResults(): { hops: number[]; failed: number } {
+  takeLookupResults(): { hops: number[]; failed: number; wrong: number } {
     return this.lookups.take()
   }
 
