@@ -67,7 +67,7 @@ describe('a forged-offer flood over real WebRTC', () => {
     const relayId = parseId(relay.id)
     await waitFor(
       () => ringStable(explorers) && ringOf(attacker).channels.has(victimId) && ringOf(honest).channels.has(relayId) && ringOf(relay).channels.has(victimId),
-      30_000, 'a ring of four',
+      60_000, 'a ring of four',
     )
 
     /**
