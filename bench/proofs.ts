@@ -22,7 +22,7 @@ import { SignalGate } from '../src/identity/signal-gate'
 import { identityProver, type SignalProver } from '../src/identity/signal-proof'
 import { parseId } from '../src/ids'
 import { encodeEnvelope, signalEnvelope } from '../src/ring/signal-envelope'
-import { bindingOf, type Channel, type SignalPort } from '../src/transport/types'
+import type { Channel, SignalPort } from '../src/transport/types'
 import { createWebRtcTransport, type WebRtcTransport, type WrtcImpl } from '../src/transport/webrtc'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -51,7 +51,7 @@ async function setUp(a: End, b: End, session: number): Promise<{ ms: number; byt
   let proofBytes = 0
   const gate = (self: End, remote: End, deliverTo: Subject<unknown>, send: () => SignalGate) =>
     new SignalGate(
-      { prover: self.prover, bindingOf: bindingOf(self.transport), session, remote: remote.id },
+      { prover: self.prover, bindingOf: (signal) => self.transport.bindingOf(signal), session, remote: remote.id },
       {
         out: (signal, proof) => {
           const sent = encodeEnvelope(signalEnvelope(signal, true, proof)).byteLength

@@ -27,6 +27,7 @@ export function natWorld(seed = 1, count = HOSTS.length, blocked: ReadonlyArray<
   const handshakes = new Map<string, number>()
   const counted = (inner: Transport, self: number): Transport => ({
     cheapOffers: inner.cheapOffers,
+    bindingOf: (signal) => inner.bindingOf(signal),
     connect: (remote: number | null, port: SignalPort) => {
       if (remote !== null) bump(self, remote)
       return inner.connect(remote, port)

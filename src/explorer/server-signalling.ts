@@ -3,7 +3,7 @@ import { ExplorerError } from '../errors'
 import { SignalGate } from '../identity/signal-gate'
 import type { SignalProof, SignalProver } from '../identity/signal-proof'
 import { formatId, parseId } from '../ids'
-import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
+import type { Channel, SignalPort, Transport } from '../transport/types'
 import type { ServerError, ServerLink, ServerSignal } from './server-link'
 
 /**
@@ -52,7 +52,7 @@ export class ServerSignalling {
     /** Signs our channel-binding signals and checks the remote's. */
     private readonly prover: SignalProver,
   ) {
-    this.binding = bindingOf(transport)
+    this.binding = (signal) => transport.bindingOf(signal)
     this.nextSid = Math.floor(random() * 0xffffffff) >>> 0
     this.subscription.add(link.signals$.subscribe((signal) => this.onSignal(signal)))
     this.subscription.add(link.errors$.subscribe((error) => this.onError(error)))

@@ -7,7 +7,7 @@ import { formatId, parseId } from '../ids'
 import { withTimeout } from '../operators'
 import type { ChannelSet } from '../router/channel-set'
 import type { LocalFrame, Router } from '../router/router'
-import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
+import type { Channel, SignalPort, Transport } from '../transport/types'
 import { FrameFlag, FrameType } from '../wire/frame'
 import type { CarriedOffer } from './messages'
 import { encodeEnvelope as encode, parseEnvelope, proofOf, signalEnvelope, type Envelope } from './signal-envelope'
@@ -50,7 +50,7 @@ export class OverlaySignalling {
     random: () => number,
   ) {
     this.nextConn = Math.floor(random() * 0xffffffff) >>> 0
-    this.binding = bindingOf(transport)
+    this.binding = (signal) => transport.bindingOf(signal)
     this.subscription = router.frames$(FrameType.Signal).subscribe((frame) => this.onFrame(frame))
   }
 

@@ -1,5 +1,5 @@
 import { Observable, type SchedulerLike } from 'rxjs'
-import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
+import type { Channel, SignalPort, Transport } from '../transport/types'
 import type { UnreachablePeers } from './unreachable-peers'
 
 /**
@@ -26,7 +26,7 @@ export class PathWatch implements Transport {
     private readonly noPathAfterMs: number,
   ) {
     this.cheapOffers = inner.cheapOffers
-    this.bindingOf = bindingOf(inner)
+    this.bindingOf = (signal) => inner.bindingOf(signal)
   }
 
   /** Whether an attempt to `remote` in progress has heard from it (its signals reach us, no channel yet). */

@@ -6,7 +6,7 @@ import { RingOp, decodeRingMessage, encodeRingMessage } from '../ring/messages'
 import type { RingNode } from '../ring/node'
 import type { LocalFrame } from '../router/router'
 import { SortedIds } from '../router/sorted-ids'
-import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
+import type { Channel, SignalPort, Transport } from '../transport/types'
 import { DEFAULT_TTL, FrameFlag, FrameType, tryDecodeFrame, type Frame } from '../wire/frame'
 import { readRoute, readSourceRoute } from '../wire/route-record'
 
@@ -63,7 +63,7 @@ export class Coalition {
     return {
       connect: (remoteId: number | null, port: SignalPort): Observable<Channel> => inner.connect(remoteId, port).pipe(wrap),
       accept: (remoteId: number, port: SignalPort): Observable<Channel> => inner.accept(remoteId, port).pipe(wrap),
-      bindingOf: (signal: unknown) => bindingOf(inner)(signal),
+      bindingOf: (signal: unknown) => inner.bindingOf(signal),
       cheapOffers: inner.cheapOffers,
     }
   }

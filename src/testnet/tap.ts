@@ -1,5 +1,5 @@
 import { map, type Observable } from 'rxjs'
-import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
+import type { Channel, SignalPort, Transport } from '../transport/types'
 
 /**
  * Sees every frame a peer sends, as it leaves on an open channel: `from` is
@@ -16,7 +16,7 @@ export function tappedTransport(inner: Transport, self: number, tap: FrameTap): 
   return {
     connect: (remoteId: number | null, port: SignalPort): Observable<Channel> => inner.connect(remoteId, port).pipe(wrap),
     accept: (remoteId: number, port: SignalPort): Observable<Channel> => inner.accept(remoteId, port).pipe(wrap),
-    bindingOf: (signal: unknown) => bindingOf(inner)(signal),
+    bindingOf: (signal: unknown) => inner.bindingOf(signal),
     cheapOffers: inner.cheapOffers,
   }
 }

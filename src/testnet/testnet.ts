@@ -7,7 +7,7 @@ import { RingNode } from '../ring/node'
 import type { RingOptions } from '../ring/options'
 import { VirtualScheduler } from '../scheduler/virtual-scheduler'
 import { MemoryNetwork } from '../transport/memory'
-import { bindingOf, type Channel, type SignalPort, type Transport } from '../transport/types'
+import type { Channel, SignalPort, Transport } from '../transport/types'
 import { seededIdentity } from './identities'
 import { RingOracle } from './oracle'
 import { randomRingId, seededRandom } from './random'
@@ -115,7 +115,7 @@ export function createTestnet(n: number, options: TestnetOptions = {}): Testnet 
     const transport = coalition?.members.has(id) ? coalition.transport(tapped, id, () => nodes.get(id)) : tapped
     return carriedOffers
       ? transport
-      : { connect: (remote, port) => transport.connect(remote, port), accept: (remote, port) => transport.accept(remote, port), bindingOf: bindingOf(transport) }
+      : { connect: (remote, port) => transport.connect(remote, port), accept: (remote, port) => transport.accept(remote, port), bindingOf: (signal) => transport.bindingOf(signal) }
   }
   const proverOf = (id: number): SignalProver => {
     const identity = identities.get(id)

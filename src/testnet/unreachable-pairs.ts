@@ -16,6 +16,7 @@ export type BlockedPairs = (a: number, b: number) => boolean
 export function withUnreachablePairs(inner: Transport, self: number, blocked: BlockedPairs): Transport {
   return {
     cheapOffers: inner.cheapOffers,
+    bindingOf: (signal) => inner.bindingOf(signal),
     connect: (remoteId: number | null, port: SignalPort): Observable<Channel> => {
       // Known only once answered for an offer that rode on a lookup: checked when the answer comes.
       const open = (): boolean => {

@@ -87,11 +87,8 @@ export interface Transport {
    * which carries the DTLS certificate fingerprint the handshake enforces;
    * memory: the offer token, which connects to whoever made it). Null for a
    * signal that binds nothing (an ICE candidate: at worst a wrong path, never
-   * another peer). Without it, every signal is signed whole.
+   * another peer). Required, so that a transport wrapper cannot drop it
+   * unnoticed (its signals would then be bound differently from its peers').
    */
-  bindingOf?(signal: unknown): string | null
+  bindingOf(signal: unknown): string | null
 }
-
-/** A transport's bindingOf, or the safe default: every signal binds, as its JSON. */
-export const bindingOf = (transport: Transport): ((signal: unknown) => string | null) =>
-  transport.bindingOf?.bind(transport) ?? ((signal) => JSON.stringify(signal) ?? '')
