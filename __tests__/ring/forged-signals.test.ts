@@ -6,7 +6,6 @@ import { RING_SIZE } from '../../src/ids'
 import type { RingNode } from '../../src/ring/node'
 import { encodeEnvelope, parseEnvelope, signalEnvelope } from '../../src/ring/signal-envelope'
 import { createTestnet, type Testnet } from '../../src/testnet'
-import { bindingOf } from '../../src/transport/types'
 import { DEFAULT_TTL, FrameFlag, FrameType, decodeFrame, encodeFrame } from '../../src/wire/frame'
 import { isExplorerError } from '../../src/errors'
 
@@ -64,14 +63,19 @@ describe('forged channel set-up signals', () => {
     expect(attacker.channels.send(victim.id, frame)).toBe(true)
   }
 
-  /** The two ways to sign in another's name without its key: our key under its id, or its key over our signature (when it has one). */
-  const forgeries: Array<[string, (attacker: RingNode, claimed: RingNode | number, to: number, conn: number, binding: string) => Promise<SignalProof>]> = [
-    ['signed with the attacker’s key', (attacker, claimed, to, conn, binding) =>
-      firstValueFrom(identityProver(identityOf(attacker), typeof claimed === 'number' ? claimed : claimed.id, 'sync').prove$(to, conn, binding))],
-    ['the victim’s key with the attacker’s signature', async (attacker, claimed, to, conn, binding) => {
-      const proof = await firstValueFrom(identityProver(identityOf(attacker), typeof claimed === 'number' ? claimed : claimed.id, 'sync').prove$(to, conn, binding))
-      return typeof claimed === 'number' ? proof : { ...proof, k: toBase64url(identityOf(claimed).publicKey) }
-    }],
+  type Forge = (attacker: RingNode, claimed: number, to: number, conn: number, binding: string) => Promise<SignalProof>
+  /** Our own key, under the claimed id. */
+  const ownKeyUnderClaimedId: Forge = (attacker, claimed, to, conn, binding) =>
+    firstValueFrom(identityProver(identityOf(attacker), claimed, 'sync').prove$(to, conn, binding))
+  /** The claimed peer's key, over our own signature. */
+  const claimedKeyOverOwnSignature: Forge = async (attacker, claimed, to, conn, binding) => ({
+    ...(await ownKeyUnderClaimedId(attacker, claimed, to, conn, binding)),
+    k: toBase64url(net.identities.get(claimed)!.publicKey),
+  })
+  /** The two ways to sign in another's name without its key. */
+  const forgeries: Array<[string, Forge]> = [
+    ['signed with the attacker’s key', ownKeyUnderClaimedId],
+    ['the victim’s key with the attacker’s signature', claimedKeyOverOwnSignature],
   ]
 
   it.each(forgeries)('an offer in a neighbour’s name (%s) leaves the channel to that neighbour as it was and makes none', async (_name, forge) => {
@@ -84,7 +88,7 @@ describe('forged channel set-up signals', () => {
 
     const offer = attackersSignal(attacker, victim)
     const conn = 0x5eed
-    sendForged(attacker, victim, impersonated.id, conn, offer.signal, await forge(attacker, impersonated, victim.id, conn, bindingOf(net.network.transport(attacker.id))(offer.signal)!))
+    sendForged(attacker, victim, impersonated.id, conn, offer.signal, await forge(attacker, impersonated.id, victim.id, conn, net.network.transport(attacker.id).bindingOf(offer.signal)!))
     // (Long enough for the set-up: one-way latency is 1 ms, proofs are checked in the same turn.)
     net.scheduler.advanceBy(10_000)
 
@@ -96,7 +100,8 @@ describe('forged channel set-up signals', () => {
   })
 
   it('a peer answering a dial to an id it does not hold (a hinted non-peer) gets AUTH_FAILED, no channel, never a successor', async () => {
-    const [, forge] = forgeries[0]
+    // (An id nobody holds has no key to borrow: the attacker signs with its own.)
+    const forge = ownKeyUnderClaimedId
     // The victim's successor owns the ids between them: a dial to one of those reaches it first.
     const victim = [...net.nodes.values()].find((n) => (n.successor - n.id + RING_SIZE) % RING_SIZE > 2)!
     const attacker = net.nodes.get(victim.successor)!
@@ -112,7 +117,7 @@ describe('forged channel set-up signals', () => {
         const offer = parseEnvelope(frame.payload)?.s
         if (frame.dest !== hinted || offer === undefined) return
         const answer = attackersSignal(attacker, victim, offer).signal
-        void forge(attacker, hinted, victim.id, frame.conn, bindingOf(net.network.transport(attacker.id))(answer)!).then((proof) =>
+        void forge(attacker, hinted, victim.id, frame.conn, net.network.transport(attacker.id).bindingOf(answer)!).then((proof) =>
           sendForged(attacker, victim, hinted, frame.conn, answer, proof),
         )
       }),

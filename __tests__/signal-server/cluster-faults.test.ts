@@ -6,7 +6,7 @@ import { TcpBalancer } from '../helpers/tcp-balancer'
 import { MAX_PENDING_BYTES } from '../../signal-server/redis/relay-batch'
 import { run, started, type Run } from './cli-run'
 import { getJson, redisForSuite, metric, startCluster } from './cluster-helpers'
-import { Client, eventually, freshId, type Msg, type Started } from './helpers'
+import { Client, ClientPool, eventually, freshId, type Msg, type Started } from './helpers'
 
 const sorted = (ids: readonly string[]) => [...ids].sort()
 const ringPeers = async (http: string) => (await getJson(`${http}/ring`)).body.peers as string[]
@@ -22,21 +22,17 @@ async function nextMatching(client: Client, match: (m: Msg) => boolean): Promise
 describe('cluster faults (real redis-server, instances on loopback)', () => {
   const redis = redisForSuite()
   const runs: Run[] = []
-  const clients: Client[] = []
+  const clients = new ClientPool()
   let explorers: Explorer[] = []
   let instances: Started[] = []
   let balancer: TcpBalancer | null = null
 
-  const open = async (url: string) => {
-    const c = await Client.open(url)
-    clients.push(c)
-    return c
-  }
+  const open = (url: string) => clients.open(url)
 
   afterEach(async () => {
     await Promise.all(explorers.map((e) => e.close()))
     explorers = []
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
     await Promise.all(instances.map((i) => i.app.close()))
     instances = []
     await balancer?.close()

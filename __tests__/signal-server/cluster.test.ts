@@ -1,22 +1,18 @@
-import { Client, eventually, freshId, freshIdentity, freshIds, start, type Msg, type Started } from './helpers'
+import { Client, ClientPool, eventually, freshId, freshIdentity, freshIds, start, type Msg, type Started } from './helpers'
 import { getJson, redisForSuite, metric, startCluster } from './cluster-helpers'
 
 /** Three instances on loopback sharing one real redis-server (Debian's, started here on a free port). */
 describe('signal server cluster over Redis', () => {
   const redis = redisForSuite()
   let instances: Started[]
-  const clients: Client[] = []
-  const open = async (at: Started) => {
-    const c = await Client.open(at.url)
-    clients.push(c)
-    return c
-  }
+  const clients = new ClientPool()
+  const open = (at: Started) => clients.open(at.url)
 
   beforeEach(async () => {
     instances = await startCluster(redis().url, 3, { rateLimit: false })
   })
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
     await Promise.all(instances.map((i) => i.app.close()))
   })
 
@@ -156,7 +152,7 @@ describe('signal server cluster over Redis', () => {
     // Someone with the victim's public key but not its private key: a join signed for another nonce (a replay).
     const victim = freshIdentity()
     const attacker = await Client.open(limited[0].url)
-    clients.push(attacker)
+    clients.add(attacker)
     expect(await attacker.refreshing(await attacker.joinMessage(victim, 'bm90IHRoaXMgY29ubmVjdGlvbidzIG5vbmNl'))).toMatchObject({ type: 'error', code: 'BAD_PROOF' })
     // This address holds 2 ids at the first instance; a third is refused there.
     for (const id of freshIds(2)) await (await open(limited[0])).join(id)

@@ -142,6 +142,25 @@ export class Client {
   }
 }
 
+/** The clients a test opens, closed together after it (so a failing test leaks no connection into the next). */
+export class ClientPool {
+  private readonly clients: Client[] = []
+
+  async open(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
+    return this.add(await Client.open(url, options))
+  }
+
+  /** A client opened elsewhere (e.g. by Client.join) that this pool closes too. */
+  add(client: Client): Client {
+    this.clients.push(client)
+    return client
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.close()))
+  }
+}
+
 /** Ids cannot be chosen (they are derived from keys): tests draw identities and refer to them by id. */
 const identities = new Map<string, Identity>()
 

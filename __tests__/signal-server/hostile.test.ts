@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import { Client, assertStillServing, eventually, freshId, start, type Started } from './helpers'
+import { Client, ClientPool, assertStillServing, eventually, freshId, start, type Started } from './helpers'
 
 /** The peers of these tests (ids are derived from keys: drawn, not chosen). */
 const [A, B, C, D, E] = Array.from({ length: 5 }, freshId)
@@ -7,19 +7,15 @@ const [A, B, C, D, E] = Array.from({ length: 5 }, freshId)
 /** Every bad input gets a coded error, the connection stays open, and the server keeps serving others. */
 describe('signal server: hostile and malformed input', () => {
   let server: Started
-  const clients: Client[] = []
-  const open = async () => {
-    const c = await Client.open(server.url)
-    clients.push(c)
-    return c
-  }
+  const clients = new ClientPool()
+  const open = () => clients.open(server.url)
 
   beforeAll(async () => {
     // 128 KiB so that a 50,000-deep nested array (100 KB) fits inside the size limit
     server = await start({ maxPayload: 128 * 1024 })
   })
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
   })
   afterAll(async () => {
     await server.app.close()

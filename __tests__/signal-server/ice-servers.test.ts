@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 import { iceOptionsFrom } from '../../signal-server/ice-cli'
 import { MAGIC_COOKIE, stunReply } from '../../signal-server/stun'
-import { Client, freshId, start, type Started } from './helpers'
+import { ClientPool, freshId, start, type Started } from './helpers'
 
 const [A, B, C, D, E] = Array.from({ length: 5 }, freshId)
 
@@ -90,15 +90,11 @@ describe('the STUN binding responder (stunReply)', () => {
 
 describe('signal server: ICE servers for peers', () => {
   let server: Started | null = null
-  const clients: Client[] = []
+  const clients = new ClientPool()
   const sockets: Socket[] = []
-  const open = async (headers?: Record<string, string>) => {
-    const c = await Client.open(server!.url, headers ? { headers } : {})
-    clients.push(c)
-    return c
-  }
+  const open = (headers?: Record<string, string>) => clients.open(server!.url, headers ? { headers } : {})
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
     sockets.splice(0).forEach((s) => s.close())
     await server?.app.close()
     server = null
@@ -148,7 +144,7 @@ describe('signal server: ICE servers for peers', () => {
     server = await start({ stun: false, iceServers: [{ urls: 'stun:stun.example.test:3478' }] })
     expect((await (await open()).join(A)).iceServers).toEqual([{ urls: 'stun:stun.example.test:3478' }])
     expect((await stunExchange([bindingRequest()])).reply).toBeNull()
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
     await server.app.close()
     server = await start({ stun: { url: 'stun:udp.example.test:3478' } })
     expect((await (await open()).join(A)).iceServers).toEqual([{ urls: 'stun:udp.example.test:3478' }])

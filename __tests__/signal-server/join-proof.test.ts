@@ -1,6 +1,6 @@
 import WebSocket from 'ws'
 import { newIdentity, toBase64url } from '../../src/identity'
-import { Client, assertStillServing, eventually, freshIdentity, start, type Started } from './helpers'
+import { ClientPool, assertStillServing, eventually, freshIdentity, start, type Started } from './helpers'
 
 /**
  * The proven join (DESIGN.md, "Signalling wire contract"): a join proves the
@@ -9,18 +9,14 @@ import { Client, assertStillServing, eventually, freshIdentity, start, type Star
  */
 describe('signal server: proven joins', () => {
   let server: Started
-  const clients: Client[] = []
-  const open = async () => {
-    const c = await Client.open(server.url)
-    clients.push(c)
-    return c
-  }
+  const clients = new ClientPool()
+  const open = () => clients.open(server.url)
 
   beforeAll(async () => {
     server = await start()
   })
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
   })
   afterAll(async () => {
     await server.app.close()

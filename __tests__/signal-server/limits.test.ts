@@ -1,19 +1,15 @@
 import WebSocket from 'ws'
-import { Client, assertStillServing, eventually, freshId, start, type Started } from './helpers'
+import { Client, ClientPool, assertStillServing, eventually, freshId, start, type Started } from './helpers'
 
 /** The peers of these tests (ids are derived from keys: drawn, not chosen). */
 const [A, B, C, D, F] = Array.from({ length: 5 }, freshId)
 
 describe('signal server: limits', () => {
   let server: Started | undefined
-  const clients: Client[] = []
-  const open = async (options?: WebSocket.ClientOptions) => {
-    const c = await Client.open(server!.url, options)
-    clients.push(c)
-    return c
-  }
+  const clients = new ClientPool()
+  const open = (options?: WebSocket.ClientOptions) => clients.open(server!.url, options)
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
     await server?.app.close()
     server = undefined
   })

@@ -1,22 +1,18 @@
-import { Client, assertStillServing, eventually, freshId, freshIds, start, type Started } from './helpers'
+import { Client, ClientPool, assertStillServing, eventually, freshId, freshIds, start, type Started } from './helpers'
 
 /** Peers named by their role (ids are derived from keys: drawn, not chosen). */
 const [A, B, C] = Array.from({ length: 3 }, freshId)
 
 describe('signal server: the wire contract', () => {
   let server: Started
-  const clients: Client[] = []
-  const open = async () => {
-    const c = await Client.open(server.url)
-    clients.push(c)
-    return c
-  }
+  const clients = new ClientPool()
+  const open = () => clients.open(server.url)
 
   beforeEach(async () => {
     server = await start({ successorCount: 2 })
   })
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()))
+    await clients.closeAll()
     await server.app.close()
   })
 
