@@ -113,6 +113,7 @@ export class RingNode implements RingPosition {
         connectTimeoutMs: timing.connectTimeoutMs,
         maxSessions: options.maxSignalSessions ?? RING_DEFAULTS.maxSignalSessions,
         maxSessionsPerNeighbour: options.maxSignalSessionsPerNeighbour ?? RING_DEFAULTS.maxSignalSessionsPerNeighbour,
+        maxSessionsPerRemote: options.maxSignalSessionsPerRemote ?? RING_DEFAULTS.maxSignalSessionsPerRemote,
         joined: () => state.joined,
         prover: options.prover,
         diagnostics,

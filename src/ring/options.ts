@@ -34,6 +34,8 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxSignalSessions?: number
   /** Of those, set-ups others start whose offers come through one neighbour (its channel proves who it is; an offer's claimed sender proves nothing until checked). */
   maxSignalSessionsPerNeighbour?: number
+  /** Of those, set-ups one remote may hold with us at once, counted once its key proved its id (default 2: an honest remote runs one at a time, plus one it just gave up). */
+  maxSignalSessionsPerRemote?: number
   /**
    * Signs our channel set-up signals and checks others' (src/identity/signal-proof.ts):
    * identityProver in an explorer, the model in the simulator. Required: a ring
@@ -66,6 +68,7 @@ export const RING_DEFAULTS = {
   maxChannels: 256,
   maxSignalSessions: 64,
   maxSignalSessionsPerNeighbour: 32,
+  maxSignalSessionsPerRemote: 2,
   stabilizeMs: 1000,
   fixFingersMs: 1000,
   rpcTimeoutMs: 4000,

@@ -18,6 +18,8 @@ export interface OverlaySignallingOptions {
   maxSessions: number
   /** Set-ups that others start with us through one neighbour at most at once (the neighbour is proven by its channel; the claimed sender is not). */
   maxSessionsPerNeighbour: number
+  /** Set-ups one remote, once proven by its key, may hold with us at once; its next proven offer is refused busy. */
+  maxSessionsPerRemote: number
   /** Whether this peer is in the ring now (told to the remote with every signal). */
   joined: () => boolean
   /** Signs our channel-binding signals and checks the remote's (identity keys; modelled in the simulator). */
@@ -264,6 +266,10 @@ export class OverlaySignalling {
             session.signals.next(signal)
             if (!session.answering || accepting || session.remote === null) return
             accepting = true
+            if (this.overRemoteBound(session)) {
+              this.refuseBusy(session)
+              return
+            }
             const asker = session.remote
             session.subscription.add(
               this.transport.accept(asker, this.portFor(session)).subscribe({
@@ -285,6 +291,24 @@ export class OverlaySignalling {
       }),
     )
     return session
+  }
+
+  /**
+   * Whether the remote, proven by now, already holds its share of set-ups
+   * with us. Counted only over proven sessions: an offer under a claimed id
+   * proves nothing, so it cannot use up the share of the peer it names.
+   * (Keys cost nothing to make: the per-neighbour bound and the transport's
+   * peers-per-minute budget stay the backstops against many keys.)
+   */
+  private overRemoteBound(session: Session): boolean {
+    const others = this.sessions.withRemote(session.remote!).filter((s) => s !== session && s.answering && s.gate.remoteKey !== null)
+    return others.length >= this.options.maxSessionsPerRemote
+  }
+
+  /** Ends a set-up we answer, telling the remote we are busy (unless its offer rode on a lookup: the Found then says so). */
+  private refuseBusy(session: Session): void {
+    if (session.firstSignal === null) this.sendTo(session, { abort: 'busy' })
+    this.endSession(session)
   }
 
   private portFor(session: Session): SignalPort {
