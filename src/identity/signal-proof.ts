@@ -66,10 +66,11 @@ export function identityProver(identity: Identity, self: number, mode: 'async' |
  */
 export function modelledProver(self: number): SignalProver {
   return {
-    prove$: (to, session, binding) => of({ k: 'model', p: `${formatId(self)}>${to === null ? '*' : formatId(to)}#${session >>> 0}:${binding}` }),
+    // (Ids as decimal numbers: formatting them as hex was 1 % of a simulation.)
+    prove$: (to, session, binding) => of({ k: 'model', p: `${self}>${to === null ? '*' : to}#${session >>> 0}:${binding}` }),
     check$: (proof, sender, session, binding, open = false) => {
       const parsed = proof as Partial<SignalProof> | null
-      const expected = `${formatId(sender)}>${open ? '*' : formatId(self)}#${session >>> 0}:${binding}`
+      const expected = `${sender}>${open ? '*' : self}#${session >>> 0}:${binding}`
       return of(parsed !== null && typeof parsed === 'object' && parsed.k === 'model' && parsed.p === expected ? new Uint8Array(PUBLIC_KEY_BYTES) : null)
     },
   }
