@@ -20,6 +20,7 @@ import { verifySignature } from '../src/identity'
 import { createNoiseCredentials, defaultAead, FrameOpener, FrameSealer, SecureInitiator, SecureResponder, type Aead } from '../src/noise'
 import { MAX_CHUNK_BYTES } from '../src/sockets/wire'
 import { connect, pathLength, record, securityOf, socketRing, type SocketRing } from '../__tests__/sockets/helpers'
+import { copyOnlyAead } from './copy-only-aead'
 import { median } from './pair/link'
 
 const { values } = parseArgs({
@@ -35,18 +36,7 @@ const DIALS = Number(values.dials)
 const TOTAL = Number(values.mib) * 1024 * 1024
 const MESSAGE = 64 * 1024
 
-/** Copies and appends a zero tag: the frames and their sizes stay those of the shipped sockets, the cipher goes. */
-const noAead: Aead = {
-  cipher: 'ChaChaPoly',
-  implementation: 'none (plaintext stand-in)',
-  encrypt: (_key, _nonce, _ad, plaintext) => {
-    const out = new Uint8Array(plaintext.byteLength + 16)
-    out.set(plaintext)
-    return out
-  },
-  decrypt: (_key, _nonce, _ad, sealed) => (sealed.byteLength < 16 ? null : sealed.slice(0, sealed.byteLength - 16)),
-}
-const VARIANTS: Record<string, Aead> = { noise: defaultAead(), 'no-aead': noAead }
+const VARIANTS: Record<string, Aead> = { noise: defaultAead(), 'no-aead': copyOnlyAead }
 
 const cpuMs = (): number => {
   const { user, system } = process.cpuUsage()

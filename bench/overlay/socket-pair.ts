@@ -1,4 +1,4 @@
-import { Subscription, filter, firstValueFrom, take } from 'rxjs'
+import { Subscription, filter, firstValueFrom, take, timeout } from 'rxjs'
 import type { Explorer, ExplorerSocket } from '../../src'
 import { explorerInternals } from '../../src/explorer/internals'
 import { FrameType } from '../../src/wire/frame'
@@ -9,6 +9,8 @@ export interface SocketPair extends Pair {
   hops: number
   /** ...and back (the Accept): routes need not be symmetric. */
   hopsBack: number
+  /** The dialler and the dialled. */
+  ends: [Explorer, Explorer]
 }
 
 /**
@@ -19,25 +21,26 @@ export interface SocketPair extends Pair {
 export async function socketPair(a: Explorer, b: Explorer): Promise<SocketPair | null> {
   let hops = -1
   let hopsBack = -1
-  let remote: ExplorerSocket | null = null
   // Watchers, not promises: a failed dial must leave nothing pending behind.
   const watch = new Subscription()
   const [ringA, ringB] = [a, b].map((e) => explorerInternals(e).ring)
   watch.add(ringB.router.frames$(FrameType.Open).pipe(filter((f) => f.source === ringA.id), take(1)).subscribe((f) => (hops = f.hops)))
   watch.add(ringA.router.frames$(FrameType.Accept).pipe(filter((f) => f.source === ringB.id), take(1)).subscribe((f) => (hopsBack = f.hops)))
-  watch.add(b.incoming$.pipe(filter((s) => s.remoteId === a.id), take(1)).subscribe((s) => (remote = s)))
+  // The dialled end emits its socket once the handshake's third message arrives, after the dial completed.
+  const remote = firstValueFrom(b.incoming$.pipe(filter((s) => s.remoteId === a.id), take(1), timeout(5_000)))
+  remote.catch(() => undefined)
   const t0 = performance.now()
   try {
     const local = await firstValueFrom(a.dial$(b.id))
     const connectMs = performance.now() - t0
-    if (remote === null) throw new Error(`${b.id} emitted no socket for ${a.id}`)
-    const accepted: ExplorerSocket = remote
+    const accepted: ExplorerSocket = await remote
     return {
       a: link(local),
       b: link(accepted),
       connectMs,
       hops,
       hopsBack,
+      ends: [a, b],
       close: async () => {
         local.close()
         accepted.close()

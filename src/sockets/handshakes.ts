@@ -27,7 +27,8 @@ export class Handshakes {
   /**
    * The AEAD of new handshakes and their frames: ChaChaPoly, by Node's
    * OpenSSL where present, else noble (defaultAead). Replaced only by the
-   * benchmark that measures what sealing costs (bench/overlay.ts); the
+   * benchmarks that measure what sealing costs (bench/overlay.ts,
+   * bench/overlay-sockets.ts); the
    * package exposes no way to reach it.
    */
   aead: Aead = defaultAead()
