@@ -3,7 +3,7 @@ import { formatId } from '../../src/ids'
 import type { ExplorerSocket } from '../../src/sockets'
 import { SocketLayer } from '../../src/sockets'
 import { RingOracle } from '../../src/testnet'
-import { FrameType } from '../../src/wire/frame'
+import { FrameType, decodeFrame } from '../../src/wire/frame'
 import { record, securityOf, socketRing, type SocketRing } from './helpers'
 
 const echo = (layer: SocketLayer) => layer.incoming$.subscribe((s) => s.data$.subscribe((d) => s.send(d)))
@@ -30,6 +30,29 @@ describe('dial$ and incoming$ over an in-memory ring (virtual time)', () => {
     accepted.values[0].remoteKey.fill(0)
     expect(accepted.values[0].remoteKey).toEqual(ring.identities[0].publicKey)
     expect([a.size, b.size]).toEqual([1, 1])
+  })
+
+  it('the handshake adds no round trip: dial$ completes on one Open there and one Accept back, the only frame the dialled end sent until then', async () => {
+    // Frames of the socket as they leave their first hop (a relay's forwarding is the same frame again).
+    const sent: string[] = []
+    let pair: number[] = []
+    ring = socketRing(12, {}, {
+      frameTap: (from, _to, bytes) => {
+        const frame = decodeFrame(bytes)
+        if (frame !== null && frame.source === from && pair.includes(frame.source) && pair.includes(frame.dest) && frame.type !== FrameType.Ring && frame.type !== FrameType.Signal) {
+          sent.push(`${FrameType[frame.type]} from ${frame.source === pair[0] ? 'dialler' : 'dialled'}`)
+        }
+        return true
+      },
+    })
+    pair = [ring.nodes[1].id, ring.nodes[7].id]
+    ring.layers[7].incoming$.subscribe()
+    const dial = record(ring.layers[1].dial$(ring.nodes[7].id))
+    expect(await ring.runUntil(() => dial.ended)).toBe(true)
+    expect(dial.values).toHaveLength(1)
+    // The dialler waited for one frame (the Accept); what else it sent by then (Noise's message 3, in a Data frame) it sent without waiting.
+    expect(sent.slice(0, 2)).toEqual(['Open from dialler', 'Accept from dialled'])
+    expect(sent.slice(2).filter((f) => !f.endsWith('from dialler'))).toEqual([])
   })
 
   it('dial$(id, { key }) with the remote\'s key succeeds; a key that is not 32 bytes throws BAD_OPTIONS at once', async () => {
