@@ -9,13 +9,15 @@ import { namespaces, run } from '../../scripts/nat-lab/system'
  * The NAT lab (scripts/nat-lab/): network namespaces, nftables NATs, coturn
  * and the signalling server on this machine, peers in their homes. Needs
  * root; when the lab cannot be built the suite fails with the reason
- * (NatLabError), it never skips. ~40 s.
+ * (NatLabError), it never skips. ~70 s.
  */
 jest.setTimeout(180_000)
 
 const pairKey = (p: PairOutcome) => `${p.from} ↔ ${p.to}`
 /** Pairs no STUN hole punching can join: one side symmetric, the other symmetric or port-restricted (RFC 4787 mapping × filtering). */
 const UNPUNCHABLE = ['port-restricted ↔ symmetric-1', 'port-restricted ↔ symmetric-2', 'symmetric-1 ↔ symmetric-2']
+/** Fast ring rounds (as bench:nat), a 4 s dial timeout. */
+const LAB_EXPLORER = { stabilizeMs: 200, fixFingersMs: 100, rpcTimeoutMs: 1500, connectTimeoutMs: 4000, reportMs: 200, reconnectMinMs: 200, reconnectMaxMs: 2000, dialTimeoutMs: 4000 }
 
 describe('NAT lab', () => {
   let lab: NatLab
@@ -68,7 +70,7 @@ describe('NAT lab', () => {
       agents = []
     })
 
-    it('STUN only (the signalling server\'s own): every pair but the unpunchable ones hole-punches, none relayed', async () => {
+    it('STUN only (the signalling server\'s own): every pair but the unpunchable ones hole-punches, none relayed; the overlay is right and all 20 dials echo, the unpunchable ones through the ring', async () => {
       const server = await startSignalServer(lab, [])
       try {
         agents = await startAgents(lab, lab.hosts)
@@ -79,6 +81,18 @@ describe('NAT lab', () => {
         const natted = pairs.filter((p) => p.ok && p.from !== 'public')
         expect(natted).toHaveLength(3)
         for (const p of natted) expect(`${pairKey(p)}: ${p.types}`).toMatch(/: (srflx|prflx)\/(srflx|prflx)$/)
+
+        // The overlay on STUN alone: the pairs that cannot meet reach each other through the ring (relayed links
+        // for ring neighbours, routed sockets for the rest): every peer listens, the ring is right, all 20 dials echo.
+        await Promise.all(agents.map((a) => a.stop()))
+        agents = await startAgents(lab, lab.hosts)
+        const overlay = await runOverlay(agents, { signalUrl: server.url, identities: ringOrderedIdentities(5), explorerOptions: LAB_EXPLORER, listenTimeoutMs: 30_000, settleMs: 15_000, dialConcurrency: 4 })
+        expect(overlay.listens.filter((l) => !l.ok)).toEqual([])
+        expect(overlay.ringProblems).toEqual([])
+        expect(overlay.dials.filter((d) => !d.ok)).toEqual([])
+        expect(overlay.dials).toHaveLength(20)
+        // Neither symmetric peer has a direct channel to the other: their dials went through the ring.
+        expect(overlay.dials.filter((d) => d.from.startsWith('symmetric') && d.to.startsWith('symmetric')).map((d) => d.via)).toEqual(['ring', 'ring'])
       } finally {
         await server.stop()
       }
@@ -99,7 +113,7 @@ describe('NAT lab', () => {
         const overlay = await runOverlay(agents, {
           signalUrl: server.url,
           identities: ringOrderedIdentities(5),
-          explorerOptions: { stabilizeMs: 200, fixFingersMs: 100, rpcTimeoutMs: 1500, connectTimeoutMs: 4000, reportMs: 200, reconnectMinMs: 200, reconnectMaxMs: 2000, dialTimeoutMs: 4000 },
+          explorerOptions: LAB_EXPLORER,
           listenTimeoutMs: 30_000, settleMs: 15_000, dialConcurrency: 4,
         })
         expect(overlay.listens.filter((l) => !l.ok)).toEqual([])
