@@ -3,6 +3,7 @@ import type { Diagnostics } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
 import { formatId } from '../ids'
 import { withTimeout } from '../operators'
+import type { RelayedLinks } from '../links/relayed-links'
 import type { ChannelSet } from '../router/channel-set'
 import type { Channel } from '../transport/types'
 import { RingOp } from './messages'
@@ -16,6 +17,8 @@ export interface JoinComponents {
   id: number
   state: RingState
   channels: ChannelSet
+  /** A bootstrap that relays a link to our successor (we have no direct path to it) stays. */
+  links: Pick<RelayedLinks, 'relaysThrough'>
   requests: RingRequests
   scheduler: SchedulerLike
   random: () => number
@@ -80,7 +83,7 @@ export class Join {
           // sees us as routable before our notify makes us its predecessor.
           this.init.becomeJoined()
           requests.send(owner, { op: RingOp.Notify })
-          if (b !== owner && !state.isNeeded(b)) channels.close(b)
+          if (b !== owner && !state.isNeeded(b) && !this.components.links.relaysThrough(b)) channels.close(b)
         }),
         tap({ error: () => this.abandon(b) }),
       )
