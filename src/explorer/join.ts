@@ -55,7 +55,8 @@ export function joinRing$(ctx: JoinContext): Observable<void> {
         ctx.ring.create()
         return of(undefined)
       }
-      return joinThroughAny$(ctx, candidates)
+      // The registry's closest peer after us: no peer the server knows of sits between us (ring.join$ may take it as successor).
+      return joinThroughAny$(ctx, candidates, others(ctx, reply.successors)[0])
     }),
   )
   return defer(() => {
@@ -95,14 +96,14 @@ export function reattach$(ctx: JoinContext): Observable<void> {
 }
 
 /** Joins through the first candidate whose channel opens and who takes us in; each one that cannot is reported and left out. */
-function joinThroughAny$(ctx: JoinContext, candidates: number[]): Observable<void> {
+function joinThroughAny$(ctx: JoinContext, candidates: number[], nextRegistered: number | undefined): Observable<void> {
   const left = [...candidates]
   const drop = (peer: number) => left.includes(peer) && left.splice(left.indexOf(peer), 1)
   const next$ = (): Observable<void> =>
     defer(() => firstOf$(ctx, [...left], (c) => openTo$(ctx, c).pipe(tap({ error: () => drop(c) })), 'JOIN_CANDIDATE_FAILED', 'no listed peer could take us into the ring')).pipe(
       switchMap(({ peer, value: channel }) => {
         drop(peer)
-        return joinThrough$(ctx, peer, channel).pipe(
+        return joinThrough$(ctx, peer, channel, peer === nextRegistered).pipe(
           catchError((error) => {
             if (isExplorerError(error, 'CLOSED')) throw error
             ctx.diagnostics.report('JOIN_CANDIDATE_FAILED', error, { peer })
@@ -122,7 +123,7 @@ function openTo$(ctx: JoinContext, peer: number): Observable<Channel> {
   )
 }
 
-function joinThrough$(ctx: JoinContext, candidate: number, channel: Channel): Observable<void> {
+function joinThrough$(ctx: JoinContext, candidate: number, channel: Channel, isNext: boolean): Observable<void> {
   const { ring } = ctx
   // A candidate still joining says so in its first Hello. It may finish soon
   // (its next Hello says joined, and ring.join$ goes on): give it a grace period, then move on.
@@ -134,7 +135,7 @@ function joinThrough$(ctx: JoinContext, candidate: number, channel: Channel): Ob
     }),
   )
   // notInRing$ first: the candidate's Hello may be handed over as soon as the ring adopts the channel.
-  return merge(notInRing$, ring.join$(channel)).pipe(
+  return merge(notInRing$, ring.join$(channel, isNext)).pipe(
     take(1),
     finalize(() => {
       if (!ring.joined) ring.channels.close(candidate)

@@ -182,10 +182,10 @@ export class RingNode implements RingPosition {
   }
 
   /** Joins the ring that `bootstrap` (a channel we dialled) belongs to (src/ring/join.ts). Completes once we are in the ring. */
-  join$(bootstrap: Channel): Observable<void> {
+  join$(bootstrap: Channel, bootstrapIsNext = false): Observable<void> {
     return defer(() => {
       this.assertOpen()
-      return this.joining.join$(bootstrap)
+      return this.joining.join$(bootstrap, bootstrapIsNext)
     })
   }
 
