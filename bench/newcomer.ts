@@ -11,7 +11,8 @@
  * - `close`: `explorer.close()` (the polite close: its channels and its
  *   WebSocket close).
  * Figures: median and worst, from the victim's end to the newcomer's first
- * echo (and to its listen() resolving). Target: within 2 s (issue 14).
+ * echo (and to its listen() resolving), and until the ring peer's dial back
+ * to the newcomer echoed. Target: the first echo within 2 s (issue 14).
  *
  *   npm run bench:newcomer [-- --json] [--trials 10] [--ring 5] [--only kill|close]
  */
@@ -38,8 +39,10 @@ type Kind = 'kill' | 'close'
 interface Trial {
   /** From the victim's end until the newcomer's listen() resolved... */
   listenMs: number
-  /** ...and until its first dial to a ring peer echoed. */
+  /** ...until its first dial to a ring peer echoed... */
   echoMs: number
+  /** ...and until that ring peer's dial back to it echoed (others reach it: the ring has taken it in). */
+  inboundMs: number
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -96,20 +99,27 @@ async function trial(kind: Kind, ring: Explorer[], signalUrl: string): Promise<T
   await end()
   const t0 = performance.now()
   const newcomer = createExplorer({ signalUrl, wrtc, identity: who })
+  echoServer(newcomer)
   try {
     await newcomer.listen()
     const listenMs = performance.now() - t0
-    const socket = await firstValueFrom(newcomer.dial$(target.id))
-    const echoed = firstValueFrom(socket.data$.pipe(timeout(30_000)))
-    socket.send('hello')
-    await echoed
+    await echo(newcomer, target.id)
     const echoMs = performance.now() - t0
-    socket.close()
-    return { listenMs, echoMs }
+    await echo(target, newcomer.id)
+    return { listenMs, echoMs, inboundMs: performance.now() - t0 }
   } finally {
     await newcomer.close()
     await until(() => ringRight(ring, null), 60_000, 'the ring after the trial')
   }
+}
+
+/** `from` dials `to`, sends a message and waits for it to come back. */
+async function echo(from: Explorer, to: string): Promise<void> {
+  const socket = await firstValueFrom(from.dial$(to))
+  const echoed = firstValueFrom(socket.data$.pipe(timeout(30_000)))
+  socket.send('hello')
+  await echoed
+  socket.close()
 }
 
 const median = (xs: number[]): number => {
@@ -142,14 +152,16 @@ async function main(): Promise<void> {
       for (let i = 0; i < trials; i++) {
         const t = await trial(kind, ring, signalUrl)
         runs.push(t)
-        if (!json) console.log(`${kind} #${i + 1}: listen ${t.listenMs.toFixed(0)} ms, echo ${t.echoMs.toFixed(0)} ms`)
+        if (!json) console.log(`${kind} #${i + 1}: listen ${t.listenMs.toFixed(0)} ms, echo ${t.echoMs.toFixed(0)} ms, dialled back ${t.inboundMs.toFixed(0)} ms`)
       }
       const echo = runs.map((r) => r.echoMs)
       const listen = runs.map((r) => r.listenMs)
+      const inbound = runs.map((r) => r.inboundMs)
       results.push({
         kind, trials, ring: size,
         echoMs: { median: Math.round(median(echo)), worst: Math.round(Math.max(...echo)) },
         listenMs: { median: Math.round(median(listen)), worst: Math.round(Math.max(...listen)) },
+        inboundMs: { median: Math.round(median(inbound)), worst: Math.round(Math.max(...inbound)) },
         withinTarget: echo.filter((ms) => ms <= 2000).length,
       })
     }
@@ -160,7 +172,7 @@ async function main(): Promise<void> {
   if (json) console.log(JSON.stringify({ targetMs: 2000, results }))
   else {
     for (const r of results) {
-      console.log(`${r.kind}: newcomer echoed after ${r.echoMs.median} ms median, ${r.echoMs.worst} ms worst (listen ${r.listenMs.median} / ${r.listenMs.worst} ms); ${r.withinTarget} of ${r.trials} within 2 s`)
+      console.log(`${r.kind}: newcomer echoed after ${r.echoMs.median} ms median, ${r.echoMs.worst} ms worst (listen ${r.listenMs.median} / ${r.listenMs.worst} ms); ${r.withinTarget} of ${r.trials} within 2 s; the ring peer's dial back echoed after ${r.inboundMs.median} / ${r.inboundMs.worst} ms`)
     }
   }
   process.exit(0)

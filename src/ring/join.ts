@@ -59,7 +59,7 @@ export class Join {
    * was, ready for another try through another bootstrap.
    *
    * `bootstrapIsNext`: the signalling server registers no peer between us and
-   * the bootstrap. When the lookup of our id has not answered within a round,
+   * the bootstrap. When the lookup of our id has not answered within half a round,
    * the bootstrap is then taken as our successor: the lookup waits on a peer
    * in between that the server has lost (it crashed a moment ago: its
    * neighbours notice only after seconds of silence), or on a slow ring. If
