@@ -34,7 +34,7 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   maxSignalSessions?: number
   /** Of those, set-ups others start whose offers come through one neighbour (its channel proves who it is; an offer's claimed sender proves nothing until checked). */
   maxSignalSessionsPerNeighbour?: number
-  /** Of those, set-ups one remote may hold with us at once, counted once its key proved its id (default 2: an honest remote runs one at a time, plus one it just gave up). */
+  /** Of those, set-ups one remote may hold with us at once, counted once its key proved its id (default 2); a newer one supersedes one older than half connectTimeoutMs. */
   maxSignalSessionsPerRemote?: number
   /**
    * Signs our channel set-up signals and checks others' (src/identity/signal-proof.ts):

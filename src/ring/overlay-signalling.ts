@@ -18,7 +18,12 @@ export interface OverlaySignallingOptions {
   maxSessions: number
   /** Set-ups that others start with us through one neighbour at most at once (the neighbour is proven by its channel; the claimed sender is not). */
   maxSessionsPerNeighbour: number
-  /** Set-ups one remote, once proven by its key, may hold with us at once; its next proven offer is refused busy. */
+  /**
+   * Set-ups one remote, once proven by its key, may hold with us at once.
+   * Its next proven offer supersedes its oldest one if that is older than half
+   * connectTimeoutMs (the remote runs one set-up with us at a time: a newer one
+   * means it gave the old one up), else it is refused busy.
+   */
   maxSessionsPerRemote: number
   /** Whether this peer is in the ring now (told to the remote with every signal). */
   joined: () => boolean
@@ -256,7 +261,7 @@ export class OverlaySignalling {
   private openSession(remote: number | null, conn: number, role: { answering?: boolean; openOffer?: boolean; via?: number } = {}): Session {
     let accepting = false
     const session: Session = {
-      remote, conn, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription(), remoteJoined: null, toldJoined: null,
+      remote, conn, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription(), remoteJoined: null, toldJoined: null, startedAt: this.scheduler.now(),
       firstSignal: null, unsent: [], via: role.via ?? null, answering: role.answering === true,
       gate: new SignalGate(
         { prover: this.options.prover, bindingOf: this.binding, session: conn, remote, openOffer: role.openOffer },
@@ -266,7 +271,7 @@ export class OverlaySignalling {
             session.signals.next(signal)
             if (!session.answering || accepting || session.remote === null) return
             accepting = true
-            if (this.overRemoteBound(session)) {
+            if (!this.makeRoomForRemote(session)) {
               this.refuseBusy(session)
               return
             }
@@ -294,15 +299,22 @@ export class OverlaySignalling {
   }
 
   /**
-   * Whether the remote, proven by now, already holds its share of set-ups
-   * with us. Counted only over proven sessions: an offer under a claimed id
-   * proves nothing, so it cannot use up the share of the peer it names.
-   * (Keys cost nothing to make: the per-neighbour bound and the transport's
-   * peers-per-minute budget stay the backstops against many keys.)
+   * Whether the remote, proven by now, may hold one more set-up with us:
+   * under its share, or its oldest set-up is old enough to be one it gave up
+   * (that one ends). Counted only over proven sessions: an offer under a
+   * claimed id proves nothing, so it cannot use up the share of the peer it
+   * names. One key thus costs us at most maxSessionsPerRemote
+   * RTCPeerConnections per half connectTimeoutMs. (Keys cost nothing to
+   * make: the per-neighbour bound and the transport's peers-per-minute budget
+   * stay the backstops against many keys.)
    */
-  private overRemoteBound(session: Session): boolean {
+  private makeRoomForRemote(session: Session): boolean {
     const others = this.sessions.withRemote(session.remote!).filter((s) => s !== session && s.answering && s.gate.remoteKey !== null)
-    return others.length >= this.options.maxSessionsPerRemote
+    if (others.length < this.options.maxSessionsPerRemote) return true
+    const oldest = others.reduce((a, b) => (b.startedAt < a.startedAt ? b : a))
+    if (this.scheduler.now() - oldest.startedAt < this.options.connectTimeoutMs / 2) return false
+    this.endSession(oldest)
+    return true
   }
 
   /** Ends a set-up we answer, telling the remote we are busy (unless its offer rode on a lookup: the Found then says so). */
@@ -362,6 +374,9 @@ export class OverlaySignalling {
    */
   private adopt(session: Session, channel: Channel, initiator: number): void {
     this.endSession(session, true)
+    // The remote runs one set-up with us at a time: with a channel open, the ones it started before are moot
+    // (a glare, or ones it gave up); left to time out, they would count against its share (makeRoomForRemote).
+    for (const stale of this.sessions.withRemote(channel.remoteId)) if (stale.answering && stale.startedAt <= session.startedAt) this.endSession(stale)
     const introduced = session.remoteJoined !== null && session.toldJoined === this.options.joined()
     // The remote dialled us although we hold a channel to it: it finds that one dead. Only now, with the new
     // channel proven and open, does the old one go.

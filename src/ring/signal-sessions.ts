@@ -29,6 +29,8 @@ export interface Session {
   firstSignal: ((envelope: Envelope | null) => void) | null
   /** Signals made before the session knew its remote (candidates after a carried offer), sent once it does. */
   unsent: Envelope[]
+  /** When it began (scheduler time): a remote's newer set-up supersedes an old one of its own (see OverlaySignalling). */
+  startedAt: number
 }
 
 /**
