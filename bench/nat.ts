@@ -59,6 +59,8 @@ function print(lab: NatLab, results: ConfigResult[]): void {
     const ok = dials.filter((d) => d.ok).length
     console.log(`dials (ordered pairs, dial + echo): ${ok} of ${dials.length}`)
     for (const d of dials) console.log(`  ${`${d.from} → ${d.to}`.padEnd(36)} ${d.ok ? `${String(d.ms).padStart(5)} ms  ${d.via}` : `FAILED  ${d.error}`}`)
+    const { frames, overRelayedLinks } = overlay.traffic
+    console.log(`traffic: ${overRelayedLinks} of ${frames} frames sent (${((100 * overRelayedLinks) / Math.max(1, frames)).toFixed(1)} %) took a relayed link`)
   }
 }
 

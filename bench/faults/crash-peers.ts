@@ -15,6 +15,9 @@ export interface PeerState {
   fingers: [number, number][]
   /** Frames this peer's router forwarded for others. */
   forwarded: number
+  /** Frames its router sent (originated and forwarded), and of those, the ones that left over a relayed link (src/links/). */
+  framesSent?: number
+  relayedLinkFrames?: number
 }
 
 /** Explorers living in a child process: `kill()` is a real crash. */

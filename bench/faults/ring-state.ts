@@ -15,6 +15,8 @@ export function localState(explorer: Explorer): PeerState {
     channels: ring.channels.remotes(),
     fingers: ring.fingerTable.rows().map((row) => [row, ring.fingerTable.get(row)!]),
     forwarded: ring.router.stats.forwarded,
+    framesSent: ring.router.stats.originated + ring.router.stats.forwarded,
+    relayedLinkFrames: ring.links.stats.framesSent,
   }
 }
 

@@ -74,6 +74,8 @@ export interface OverlayOutcome {
   /** What was wrong with the ring when the dials began (empty: nothing). */
   ringProblems: string[]
   dials: DialOutcome[]
+  /** Frames all routers sent (originated and forwarded) from the first listen to the last dial, and those that took a relayed link. */
+  traffic: { frames: number; overRelayedLinks: number }
 }
 
 /** `count` fresh identities sorted by id: handed out in order, peer i's ring successor is peer i + 1. */
@@ -130,8 +132,12 @@ export async function runOverlay(agents: Agent[], o: OverlayOptions): Promise<Ov
   }
   await Promise.all(Array.from({ length: o.dialConcurrency }, next))
   dials.sort((a, b) => `${a.from} ${a.to}`.localeCompare(`${b.from} ${b.to}`))
-  return { listens, ringCorrectMs, ringProblems: problems, dials }
+  const states = await Promise.all(listening.map((a) => a.request<PeerState>('state')))
+  const traffic = { frames: sum(states.map((s) => s.framesSent ?? 0)), overRelayedLinks: sum(states.map((s) => s.relayedLinkFrames ?? 0)) }
+  return { listens, ringCorrectMs, ringProblems: problems, dials, traffic }
 }
+
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
 
 type Timed<T> = { ok: true; value: T } | { ok: false; error: string }
 
