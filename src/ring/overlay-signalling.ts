@@ -1,6 +1,7 @@
 import { Observable, ReplaySubject, SchedulerLike, Subscription, defer, of, throwError, timer } from 'rxjs'
 import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
+import { recordProvenKey } from '../identity/channel-keys'
 import { SignalGate } from '../identity/signal-gate'
 import type { SignalProver } from '../identity/signal-proof'
 import { formatId, parseId } from '../ids'
@@ -10,7 +11,7 @@ import type { LocalFrame, Router } from '../router/router'
 import type { Channel, SignalPort, Transport } from '../transport/types'
 import { FrameFlag, FrameType } from '../wire/frame'
 import type { CarriedOffer } from './messages'
-import { encodeEnvelope as encode, parseEnvelope, proofOf, signalEnvelope, type Envelope } from './signal-envelope'
+import { abortError, encodeEnvelope as encode, parseEnvelope, proofOf, signalEnvelope, type Envelope } from './signal-envelope'
 import { SignalSessions, type Session } from './signal-sessions'
 
 export interface OverlaySignallingOptions {
@@ -26,6 +27,8 @@ export interface OverlaySignallingOptions {
   prover: SignalProver
   /** Where refused proofs are reported (SIGNAL_UNPROVEN). */
   diagnostics?: Diagnostics
+  /** Takes the envelopes of ICE restarts (`r`: they renew a channel, src/ring/ice-restarts.ts); none: they are dropped. */
+  restarts?: (frame: LocalFrame, envelope: Envelope) => void
 }
 
 /**
@@ -200,6 +203,7 @@ export class OverlaySignalling {
   private onFrame(frame: LocalFrame): void {
     const envelope = parseEnvelope(frame.payload)
     if (!envelope) return this.router.rejectPayload(frame)
+    if (envelope.r !== undefined) return this.options.restarts?.(frame, envelope)
     if (frame.unreachable) {
       // Addressed to a peer that does not exist: we own its id, so tell the sender at once.
       if (envelope.s !== undefined) this.replyTo(frame, { abort: 'unreachable', gone: formatId(frame.dest) })
@@ -362,6 +366,7 @@ export class OverlaySignalling {
    */
   private adopt(session: Session, channel: Channel, initiator: number): void {
     this.endSession(session, true)
+    recordProvenKey(channel, session.gate.remoteKey)
     const introduced = session.remoteJoined !== null && session.toldJoined === this.options.joined()
     // The remote dialled us although we hold a channel to it: it finds that one dead. Only now, with the new
     // channel proven and open, does the old one go.
@@ -399,11 +404,4 @@ export class OverlaySignalling {
     session.firstSignal = null
     first?.(null)
   }
-}
-
-/** What the remote's abort means for our dial. */
-function abortError(abort: NonNullable<Envelope['abort']>, remote: number): ExplorerError {
-  if (abort === 'unreachable') return new ExplorerError('PEER_NOT_FOUND', `peer ${formatId(remote)} does not exist`)
-  if (abort === 'unproven') return new ExplorerError('AUTH_FAILED', `peer ${formatId(remote)} could not check our proof`)
-  return new ExplorerError('SIGNAL_FAILED', `peer ${formatId(remote)} is busy`)
 }
