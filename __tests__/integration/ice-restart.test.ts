@@ -1,7 +1,14 @@
 import { execFileSync } from 'node:child_process'
 import type { Instance as Peer } from 'simple-peer'
 import { createExplorer, type Explorer } from '../../src'
+import { firstValueFrom } from 'rxjs'
 import type { Diagnostic } from '../../src/diagnostics'
+import { newIdentity, type Identity } from '../../src/identity'
+import { recordProvenKey } from '../../src/identity/channel-keys'
+import { identityProver } from '../../src/identity/signal-proof'
+import { encodeEnvelope } from '../../src/ring/signal-envelope'
+import { sdpBinding } from '../../src/transport/webrtc/signal-shape'
+import { DEFAULT_TTL, FrameFlag, FrameType, encodeFrame } from '../../src/wire/frame'
 import { formatId } from '../../src/ids'
 import type { Channel } from '../../src/transport/types'
 import type { WebRtcChannel, WrtcImpl } from '../../src/transport/webrtc'
@@ -92,10 +99,14 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
     await server?.app.close()
   })
 
-  /** Three peers in a ring (so signals have a way around a cut channel), and the channel between two of them cut. */
-  async function cutOneChannel(iceRestarts: boolean) {
+  const identities = new Map<string, Identity>()
+
+  /** Three peers in a ring (so signals have a way around a cut channel), and the channel between two of them cut (unless `cutting` is false). */
+  async function cutOneChannel(iceRestarts: boolean, cutting = true) {
     for (let i = 0; i < 3; i++) {
-      explorers.push(createExplorer({ signalUrl: server.url, wrtc, WebSocket: WebSocket as never, iceRestarts, ...TIMING }))
+      const identity = newIdentity()
+      identities.set(identity.id, identity)
+      explorers.push(createExplorer({ signalUrl: server.url, wrtc, WebSocket: WebSocket as never, identity, iceRestarts, ...TIMING }))
       await explorers[i].listen()
     }
     const pair = await (async () => {
@@ -111,8 +122,9 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
     const downs: string[] = []
     pair.offerer.peers$.subscribe((event) => event.type === 'down' && downs.push(event.id))
     const cutPorts = await portsOf(atOfferer)
-    cut.cut(cutPorts)
-    return { ...pair, offererId, answererId, atOfferer, atAnswerer, cutPorts, diagnostics, downs, cutAt: performance.now() }
+    if (cutting) cut.cut(cutPorts)
+    const third = explorers.find((e) => e !== pair.offerer && e !== pair.answerer)!
+    return { ...pair, third, offererId, answererId, atOfferer, atAnswerer, cutPorts, diagnostics, downs, cutAt: performance.now() }
   }
 
   it('a channel whose path is cut is renewed by an ICE restart signalled through the third peer, and lives on (same object, new path)', async () => {
@@ -144,5 +156,41 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
     }, 30_000, 'a new channel to the same peer')
     expect(downs).toContain(formatId(answererId))
     console.log(JSON.stringify({ scenario: 'path cut, no ICE restart', closedMs: Math.round(closedMs), replacedMs: Math.round(performance.now() - cutAt), reason: atOfferer.closeReason }))
+  }, 60_000)
+
+  /** The remote ICE username fragment the channel's connection uses now (from its remote description). */
+  const remoteUfrag = (channel: Channel): string | undefined =>
+    /a=ice-ufrag:(\S+)/.exec(peerConnectionOf((channel as unknown as { peer: Peer }).peer)!.remoteDescription?.sdp ?? '')?.[1]
+
+  it('a restart offer forged in another peer\'s name by a relay is refused: the channel keeps its path (AUTH_FAILED, SIGNAL_UNPROVEN)', async () => {
+    const { answerer, third: attacker, offererId, answererId, atAnswerer, diagnostics } = await cutOneChannel(true, false)
+    const attackerId = parseInt(attacker.id, 16)
+    const before = remoteUfrag(atAnswerer)
+    // The attacker relays traffic, so it may have seen the offerer's SDP (the DTLS fingerprint is no secret): it
+    // offers a "restart" with that fingerprint and ICE credentials of its own, to move the channel's path to itself.
+    const sdp = peerConnectionOf((atAnswerer as unknown as { peer: Peer }).peer)!.remoteDescription!.sdp
+      .replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:evil').replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:evilevilevilevilevilevil')
+    const forged = { type: 'offer', sdp }
+    const conn = 0x51ed
+    // Signed with its own key (its id is not the offerer's), as a restart of the channel answerer↔offerer.
+    const proof = await firstValueFrom(identityProver(identities.get(attacker.id)!, attackerId).prove$(answererId, conn, `ice-restart\n${sdpBinding(forged)}`))
+    const frame = encodeFrame({ type: FrameType.Signal, ttl: DEFAULT_TTL, flags: FrameFlag.Exact, source: offererId, dest: answererId, conn, seq: 0, payload: encodeEnvelope({ s: forged, r: 1, k: proof.k, p: proof.p }) })
+    expect(ringOf(attacker).channels.send(answererId, frame)).toBe(true)
+    const refused = () => diagnostics.some((d) => d.code === 'SIGNAL_UNPROVEN' && d.peer === formatId(offererId))
+    await waitFor(() => refused() || remoteUfrag(atAnswerer) === 'evil', 10_000, 'the forged restart to be refused or applied')
+    expect(remoteUfrag(atAnswerer)).toBe(before)
+    expect(refused()).toBe(true)
+    expect(atAnswerer.isOpen).toBe(true)
+    expect(ringOf(answerer).channels.channel(offererId)).toBe(atAnswerer)
+  }, 60_000)
+
+  it('a restart signed by another key than the one the channel proved is refused (as if an id collided): the channel is dropped, not renewed', async () => {
+    const { offerer, answererId, offererId, atOfferer, atAnswerer, diagnostics } = await cutOneChannel(true, false)
+    // The answerer's record of who its channel reached now names another key, of the same id for all the proof can tell.
+    recordProvenKey(atAnswerer, newIdentity().publicKey)
+    cut.cut(await portsOf(atOfferer))
+    await waitFor(() => !atOfferer.isOpen, 30_000, 'the channel to be dropped')
+    expect(diagnostics.some((d) => d.code === 'SIGNAL_UNPROVEN' && d.peer === formatId(offererId) && /not signed by the key the channel proved/.test(d.message))).toBe(true)
+    expect(ringOf(offerer).channels.channel(answererId)).not.toBe(atOfferer)
   }, 60_000)
 })
