@@ -42,10 +42,10 @@ export function memoryExplorers(url: ExplorerOptions['signalUrl'], n: number, ne
  * (./virtual-signal.ts), every timer on one VirtualScheduler, every random
  * draw from one seed: nothing waits on the wall clock, and a run repeats.
  */
-export function virtualWorld(seed = 1) {
+export function virtualWorld(seed = 1, networkOptions: { failureDetectionMs?: number } = {}) {
   const scheduler = new VirtualScheduler()
   const random = seededRandom(seed)
-  const network = new MemoryNetwork({ scheduler, latencyMs: 1, random })
+  const network = new MemoryNetwork({ scheduler, latencyMs: 1, random, ...networkOptions })
   const signal = new SignalNet(scheduler)
 
   /** An identity from the world's seed (ids are derived from keys: drawn, never chosen). */

@@ -18,7 +18,7 @@ export const UNPUNCHABLE: ReadonlyArray<readonly [number, number]> = [[2, 3], [2
  * the pairs `blocked` names signal but never connect (withUnreachablePairs).
  * Counts every handshake each pair starts, as RTCPeerConnections would be.
  */
-export function natWorld(seed = 1, count = HOSTS.length, blocked: ReadonlyArray<readonly [number, number]> = UNPUNCHABLE) {
+export function natWorld(seed = 1, count: number = HOSTS.length, blocked: ReadonlyArray<readonly [number, number]> = UNPUNCHABLE) {
   const w = virtualWorld(seed)
   const identities: Identity[] = Array.from({ length: count }, w.identity).sort((a, b) => (a.id < b.id ? -1 : 1))
   const index = new Map(identities.map((identity, i) => [parseId(identity.id), i]))

@@ -125,7 +125,9 @@ class ExplorerPeer implements Explorer {
     this.join = {
       ring: this.ring, link: this.link, signalling: this.serverSignalling, scheduler, random, diagnostics,
       // Candidates that are still joining finish within a round or two: retry soon, never wait long.
-      attempts: o.joinAttempts, backoffMs: o.ring.stabilizeMs / 2, maxBackoffMs: 4 * o.ring.stabilizeMs, graceMs: 2 * o.ring.stabilizeMs,
+      attempts: o.joinAttempts, timeoutMs: o.joinTimeoutMs, backoffMs: o.ring.stabilizeMs / 2, maxBackoffMs: 4 * o.ring.stabilizeMs, graceMs: 2 * o.ring.stabilizeMs,
+      // A listed peer not connected after relayAfterMs is no better a way in than the next one: dial that too.
+      staggerMs: o.ring.relayAfterMs, connectTimeoutMs: o.ring.connectTimeoutMs,
     }
     this.reportMs = o.reportMs
     this.incoming$ = this.sockets.incoming$

@@ -51,6 +51,8 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   serverTimeoutMs?: number
   /** Rounds of asking the server for bootstrap peers before listen() fails with JOIN_FAILED. Default 10. */
   joinAttempts?: number
+  /** listen() fails with JOIN_FAILED when not in the ring by then. Default 30 s. */
+  joinTimeoutMs?: number
   /** Reconnecting to a lost server backs off from this... Default 1 s. */
   reconnectMinMs?: number
   /** ...to at most this (with jitter). Default 30 s. */
@@ -74,6 +76,7 @@ export interface ResolvedExplorerOptions {
   WebSocket: WebSocketConstructor
   serverTimeoutMs: number
   joinAttempts: number
+  joinTimeoutMs: number
   reconnectMinMs: number
   reconnectMaxMs: number
   reportMs: number
@@ -84,6 +87,7 @@ export interface ResolvedExplorerOptions {
 const EXPLORER_DEFAULTS = {
   serverTimeoutMs: 10_000,
   joinAttempts: 10,
+  joinTimeoutMs: 30_000,
   reconnectMinMs: 1000,
   reconnectMaxMs: 30_000,
   reportMs: 1000,
@@ -126,6 +130,7 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
     WebSocket: resolveWebSocket(options.WebSocket),
     serverTimeoutMs: number('serverTimeoutMs', EXPLORER_DEFAULTS.serverTimeoutMs, 1),
     joinAttempts: number('joinAttempts', EXPLORER_DEFAULTS.joinAttempts, 1),
+    joinTimeoutMs: number('joinTimeoutMs', EXPLORER_DEFAULTS.joinTimeoutMs, 1),
     reconnectMinMs: number('reconnectMinMs', EXPLORER_DEFAULTS.reconnectMinMs, 1),
     reconnectMaxMs: number('reconnectMaxMs', EXPLORER_DEFAULTS.reconnectMaxMs, 1),
     reportMs: number('reportMs', EXPLORER_DEFAULTS.reportMs, 1),

@@ -124,6 +124,12 @@ export class RelayedLinks {
     return this.links.size
   }
 
+  /** Whether a link of ours goes through our channel to `peer` (closing that channel would end the link). */
+  relaysThrough(peer: number): boolean {
+    for (const link of this.links.values()) if (link.firstHop === peer) return true
+    return false
+  }
+
   /**
    * Completes once a channel to `remote` is in the ChannelSet: a relayed link
    * we opened, or any channel that got there first. Along `route` (relays,

@@ -1,10 +1,13 @@
 import type { SchedulerLike } from 'rxjs'
+import type { RelayedLinks } from '../links/relayed-links'
 import type { ChannelSet } from '../router/channel-set'
 import type { RingState } from './state'
 
 export interface ChannelBudgetComponents {
   channels: ChannelSet
   state: RingState
+  /** A channel that relays one of our links is needed as much as the link. */
+  links: Pick<RelayedLinks, 'relaysThrough'>
   scheduler: SchedulerLike
 }
 
@@ -28,7 +31,7 @@ export class ChannelBudget {
 
   /** A channel came up: close spare ones while over budget. */
   prune(): void {
-    const { channels, state, scheduler } = this.components
+    const { channels, state, links, scheduler } = this.components
     let excess = channels.size - this.init.maxChannels
     if (excess <= 0) return
     // A peer still joining through us holds a channel that is not routable
@@ -36,7 +39,7 @@ export class ChannelBudget {
     const graceUntil = scheduler.now() - 2 * this.init.connectTimeoutMs
     const spare = channels
       .remotes()
-      .filter((id) => !state.isNeeded(id) && (channels.isRoutable(id) || (channels.openedAt(id) ?? 0) < graceUntil))
+      .filter((id) => !state.isNeeded(id) && !links.relaysThrough(id) && (channels.isRoutable(id) || (channels.openedAt(id) ?? 0) < graceUntil))
       .sort((a, b) => (channels.lastUsed(a) ?? 0) - (channels.lastUsed(b) ?? 0))
     for (const id of spare) {
       if (excess-- <= 0) break

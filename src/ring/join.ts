@@ -1,8 +1,9 @@
-import { Observable, SchedulerLike, Subject, defer, filter, map, of, retry, switchMap, take, tap, throwError, timer } from 'rxjs'
+import { NEVER, Observable, SchedulerLike, Subject, catchError, defer, filter, map, merge, of, retry, switchMap, take, tap, throwError, timer } from 'rxjs'
 import type { Diagnostics } from '../diagnostics'
 import { ExplorerError, isExplorerError } from '../errors'
 import { formatId } from '../ids'
 import { withTimeout } from '../operators'
+import type { RelayedLinks } from '../links/relayed-links'
 import type { ChannelSet } from '../router/channel-set'
 import type { Channel } from '../transport/types'
 import { RingOp } from './messages'
@@ -16,6 +17,8 @@ export interface JoinComponents {
   id: number
   state: RingState
   channels: ChannelSet
+  /** A bootstrap that relays a link to our successor (we have no direct path to it) stays. */
+  links: Pick<RelayedLinks, 'relaysThrough'>
   requests: RingRequests
   scheduler: SchedulerLike
   random: () => number
@@ -54,8 +57,16 @@ export class Join {
    * Joins the ring that `bootstrap` (a channel we dialled) belongs to.
    * Completes once we are in the ring; a failed join leaves the node as it
    * was, ready for another try through another bootstrap.
+   *
+   * `bootstrapIsNext`: the signalling server registers no peer between us and
+   * the bootstrap. When the lookup of our id has not answered within half a round,
+   * the bootstrap is then taken as our successor: the lookup waits on a peer
+   * in between that the server has lost (it crashed a moment ago: its
+   * neighbours notice only after seconds of silence), or on a slow ring. If
+   * a live peer is in between after all, stabilize finds it through the
+   * bootstrap's predecessor and takes it as successor, as after any join.
    */
-  join$(bootstrap: Channel): Observable<void> {
+  join$(bootstrap: Channel, bootstrapIsNext = false): Observable<void> {
     return defer(() => {
       const { id, state, channels, requests } = this.components
       const b = bootstrap.remoteId
@@ -72,15 +83,23 @@ export class Join {
         take(1),
         retry({ count: JOIN_ATTEMPTS - 1, delay: (error, attempt) => this.retryDelay$(error, attempt, b) }),
       )
+      const nextToUs$ = !bootstrapIsNext
+        ? NEVER
+        : timer(this.init.stabilizeMs / 2, this.components.scheduler).pipe(
+            switchMap(() => requests.state$(b, () => `join at ${formatId(b)}`)),
+            map((successorState) => ({ owner: b, successorState })),
+            // The lookup may still answer: only it fails the join.
+            catchError(() => NEVER),
+          )
       return this.whenRoutable$(b).pipe(
-        switchMap(() => attempt$),
+        switchMap(() => merge(attempt$, nextToUs$).pipe(take(1))),
         map(({ owner, successorState }) => {
           state.successors = state.successorList(owner, successorState.successors)
           // Hello (joined) goes out on every channel first, so the successor
           // sees us as routable before our notify makes us its predecessor.
           this.init.becomeJoined()
           requests.send(owner, { op: RingOp.Notify })
-          if (b !== owner && !state.isNeeded(b)) channels.close(b)
+          if (b !== owner && !state.isNeeded(b) && !this.components.links.relaysThrough(b)) channels.close(b)
         }),
         tap({ error: () => this.abandon(b) }),
       )

@@ -139,14 +139,14 @@ export class RingNode implements RingPosition {
     ))
     const subscriptions = this.subscriptions
     const joining = (this.joining = new Join(
-      { id, state, channels, requests, scheduler, random, diagnostics },
+      { id, state, channels, links, requests, scheduler, random, diagnostics },
       { ...timing, becomeJoined: () => this.becomeJoined(), closed: () => this.closed },
     ))
     const selfCheck = new RingPositionCheck({ id, state, channels, requests, random, diagnostics, subscriptions }, { schedule: selfCheckSchedule })
     const takeOver = (peer: number) => restarts?.takeOver(peer) ?? false
     const stabilizer = (this.stabilizer = new Stabilizer({ id, state, channels, fingerTable, requests, selfCheck, scheduler, diagnostics, subscriptions, takeOver }, timing))
     this.fixFingers = new FixFingers({ id, state, channels, fingerTable, requests, diagnostics, subscriptions }, { backoff: fingerBackoff, lookupRoutes: options.fingerLookupRoutes ?? RING_DEFAULTS.fingerLookupRoutes })
-    const budget = new ChannelBudget({ channels, state, scheduler }, { maxChannels: options.maxChannels ?? RING_DEFAULTS.maxChannels, connectTimeoutMs: timing.connectTimeoutMs })
+    const budget = new ChannelBudget({ channels, state, links, scheduler }, { maxChannels: options.maxChannels ?? RING_DEFAULTS.maxChannels, connectTimeoutMs: timing.connectTimeoutMs })
     const answers = new LookupAnswers({ id, state, router, channels, signalling, prover: claimProver })
     this.dispatch = new RingDispatch({ state, router, channels, requests, answers, stabilizer, join: joining, scheduler })
     this.fingers$ = fingerTable.updates$
@@ -191,10 +191,10 @@ export class RingNode implements RingPosition {
   }
 
   /** Joins the ring that `bootstrap` (a channel we dialled) belongs to (src/ring/join.ts). Completes once we are in the ring. */
-  join$(bootstrap: Channel): Observable<void> {
+  join$(bootstrap: Channel, bootstrapIsNext = false): Observable<void> {
     return defer(() => {
       this.assertOpen()
-      return this.joining.join$(bootstrap)
+      return this.joining.join$(bootstrap, bootstrapIsNext)
     })
   }
 
