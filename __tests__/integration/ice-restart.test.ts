@@ -13,7 +13,7 @@ import { formatId } from '../../src/ids'
 import type { Channel } from '../../src/transport/types'
 import type { WebRtcChannel, WrtcImpl } from '../../src/transport/webrtc'
 import { peerConnectionOf } from '../../src/transport/webrtc/peer-internals'
-import { ringOf, startServer, waitFor, type Server } from '../explorer/helpers'
+import { ringCorrect, ringOf, startServer, waitFor, type Server } from '../explorer/helpers'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wrtc = require('@roamhq/wrtc') as WrtcImpl
@@ -144,6 +144,7 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
     expect(ringOf(answerer).channels.channel(offererId)).toBe(atAnswerer)
     expect(downs).toEqual([])
     expect(ringOf(answerer).channels.carries(offererId)).toBe(true)
+    await waitFor(() => ringCorrect(explorers), 10_000, 'the ring to be right')
   }, 60_000)
 
   it('without ICE restarts the cut channel is dropped and the ring replaces it with a new one', async () => {

@@ -89,10 +89,6 @@ export class IceRestarts {
     return false
   }
 
-  get sessionCount(): number {
-    return this.sessions.size
-  }
-
   /** A Signal frame of a restart session (envelope `r`), from OverlaySignalling. */
   onSignal(frame: LocalFrame, envelope: Envelope): void {
     if (frame.unreachable) {

@@ -270,7 +270,8 @@ export class OverlaySignalling {
             session.signals.next(signal)
             if (!session.answering || accepting || session.remote === null) return
             accepting = true
-            if (this.overRemoteBound(session)) {
+            // The remote, proven by now, may already hold its share of set-ups with us.
+            if (this.sessions.provenOffersFrom(session.remote, session) >= this.options.maxSessionsPerRemote) {
               this.refuseBusy(session)
               return
             }
@@ -295,18 +296,6 @@ export class OverlaySignalling {
       }),
     )
     return session
-  }
-
-  /**
-   * Whether the remote, proven by now, already holds its share of set-ups
-   * with us. Counted only over proven sessions: an offer under a claimed id
-   * proves nothing, so it cannot use up the share of the peer it names.
-   * (Keys cost nothing to make: the per-neighbour bound and the transport's
-   * peers-per-minute budget stay the backstops against many keys.)
-   */
-  private overRemoteBound(session: Session): boolean {
-    const others = this.sessions.withRemote(session.remote!).filter((s) => s !== session && s.answering && s.gate.remoteKey !== null)
-    return others.length >= this.options.maxSessionsPerRemote
   }
 
   /** Ends a set-up we answer, telling the remote we are busy (unless its offer rode on a lookup: the Found then says so). */

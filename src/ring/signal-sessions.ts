@@ -82,6 +82,17 @@ export class SignalSessions {
     return n
   }
 
+  /**
+   * Set-ups `remote` started with us, besides `except`, whose offers proved
+   * its key. Only proven ones count: an offer under a claimed id proves
+   * nothing, so it cannot use up the share of the peer it names. (Keys cost
+   * nothing to make: the per-neighbour bound and the transport's
+   * peers-per-minute budget stay the backstops against many keys.)
+   */
+  provenOffersFrom(remote: number, except: Session): number {
+    return this.withRemote(remote).filter((s) => s !== except && s.answering && s.gate.remoteKey !== null).length
+  }
+
   withRemote(remote: number): Session[] {
     return [...this.byRemote.values()].filter((s) => s.remote === remote)
   }
