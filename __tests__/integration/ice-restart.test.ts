@@ -176,6 +176,8 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
     // Signed with its own key (its id is not the offerer's), as a restart of the channel answerer↔offerer.
     const proof = await firstValueFrom(identityProver(identities.get(attacker.id)!, attackerId).prove$(answererId, conn, `ice-restart\n${sdpBinding(forged)}`))
     const frame = encodeFrame({ type: FrameType.Signal, ttl: DEFAULT_TTL, flags: FrameFlag.Exact, source: offererId, dest: answererId, conn, seq: 0, payload: encodeEnvelope({ s: forged, r: 1, k: proof.k, p: proof.p }) })
+    // In a ring of three the attacker is the answerer's neighbour (its successor or predecessor) once the ring settled.
+    await waitFor(() => ringOf(attacker).channels.carries(answererId), 20_000, 'a channel from the attacker to the answerer')
     expect(ringOf(attacker).channels.send(answererId, frame)).toBe(true)
     const refused = () => diagnostics.some((d) => d.code === 'SIGNAL_UNPROVEN' && d.peer === formatId(offererId))
     await waitFor(() => refused() || remoteUfrag(atAnswerer) === 'evil', 10_000, 'the forged restart to be refused or applied')
