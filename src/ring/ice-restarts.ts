@@ -1,7 +1,7 @@
 import { ReplaySubject, Subscription, timer, type SchedulerLike } from 'rxjs'
 import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
-import { provenKeyOf, sameKey } from '../identity/channel-keys'
+import { provenKeyOf } from '../identity/channel-keys'
 import { SignalGate } from '../identity/signal-gate'
 import type { SignalProver } from '../identity/signal-proof'
 import { formatId, parseId } from '../ids'
@@ -221,19 +221,14 @@ export class IceRestarts {
       remote, conn, channel, offering, route: null, signals: new ReplaySubject<unknown>(), subscription: new Subscription(),
       failed: () => this.end(session),
       gate: new SignalGate(
-        { prover, bindingOf: (signal) => restartBinding(bindingOf(signal)), session: conn, remote },
+        // Every signal must be proven by the key the channel proved at set-up (none recorded: nothing can match).
+        { prover, bindingOf: (signal) => restartBinding(bindingOf(signal)), session: conn, remote, key: provenKeyOf(channel) ?? new Uint8Array(0) },
         {
           out: (signal, proof) => this.sendTo(session, proof === undefined ? { s: signal, r: 1 } : { s: signal, r: 1, k: proof.k, p: proof.p }),
           deliver: (signal) => {
-            if (!proven) {
-              proven = true
-              const channelKey = provenKeyOf(channel)
-              if (channelKey === null || !sameKey(channelKey, session.gate.remoteKey!)) return this.unproven(session, 'it is not signed by the key the channel proved')
-              session.signals.next(signal)
-              if (!offering) this.accept(session)
-              return
-            }
             session.signals.next(signal)
+            if (!proven && !offering) this.accept(session)
+            proven = true
           },
           fail: (reason) => this.unproven(session, reason),
         },
