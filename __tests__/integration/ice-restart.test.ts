@@ -102,11 +102,11 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
   const identities = new Map<string, Identity>()
 
   /** Three peers in a ring (so signals have a way around a cut channel), and the channel between two of them cut (unless `cutting` is false). */
-  async function cutOneChannel(iceRestarts: boolean, cutting = true) {
+  async function cutOneChannel(iceRestarts: boolean, cutting = true, timing: Partial<typeof TIMING> = {}) {
     for (let i = 0; i < 3; i++) {
       const identity = newIdentity()
       identities.set(identity.id, identity)
-      explorers.push(createExplorer({ signalUrl: server.url, wrtc, WebSocket: WebSocket as never, identity, iceRestarts, ...TIMING }))
+      explorers.push(createExplorer({ signalUrl: server.url, wrtc, WebSocket: WebSocket as never, identity, iceRestarts, ...TIMING, ...timing }))
       await explorers[i].listen()
     }
     const pair = await (async () => {
@@ -127,8 +127,11 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
     return { ...pair, third, offererId, answererId, atOfferer, atAnswerer, cutPorts, diagnostics, downs, cutAt: performance.now() }
   }
 
-  it('a channel whose path is cut is renewed by an ICE restart signalled through the third peer, and lives on (same object, new path)', async () => {
-    const { offerer, answerer, answererId, offererId, atOfferer, atAnswerer, cutPorts, downs, diagnostics, cutAt } = await cutOneChannel(true)
+  it.each<[string, { rpcTimeoutMs?: number }]>([
+    ['the ring notices first (rpcTimeoutMs 1500)', {}],
+    ['the keepalives notice first (rpcTimeoutMs 4000, the default)', { rpcTimeoutMs: 4000 }],
+  ])('a channel whose path is cut is renewed by an ICE restart signalled through the third peer, and lives on (same object, new path): %s', async (_, timing) => {
+    const { offerer, answerer, answererId, offererId, atOfferer, atAnswerer, cutPorts, downs, diagnostics, cutAt } = await cutOneChannel(true, true, timing)
     const onNewPath = async () => {
       const path = await atOfferer.selectedPath()
       return path !== null && !cutPorts.includes(path.local.port) && ringOf(offerer).channels.carries(answererId)
@@ -136,7 +139,7 @@ describe('ICE restarts signalled through the overlay (real WebRTC, a path cut wi
     await waitFor(onNewPath, 30_000, 'the channel to carry again on a new path').catch((e) => {
       throw new Error(`${(e as Error).message}; closed: ${atOfferer.closeReason}; diagnostics: ${JSON.stringify(diagnostics.map((d) => `${d.code} ${d.message}`))}`)
     })
-    console.log(JSON.stringify({ scenario: 'path cut, ICE restart', renewedMs: Math.round(performance.now() - cutAt), datagramsDropped: cut.dropped() }))
+    console.log(JSON.stringify({ scenario: 'path cut, ICE restart', rpcTimeoutMs: timing.rpcTimeoutMs ?? TIMING.rpcTimeoutMs, renewedMs: Math.round(performance.now() - cutAt), datagramsDropped: cut.dropped() }))
     expect(cut.dropped()).toBeGreaterThan(0) // the cut did bite
     // The very same channel objects on both ends, open, in the ring's channel sets: nothing was re-made.
     expect([atOfferer.isOpen, atAnswerer.isOpen]).toEqual([true, true])
