@@ -32,6 +32,8 @@ export type DiagnosticCode =
   | 'SERVER_CLOSE_FAILED'
   /** A channel set-up signal was not signed by the key its claimed sender's id comes from: dropped (someone spoke in another's name). */
   | 'SIGNAL_UNPROVEN'
+  /** A channel whose path went down could not be renewed by ICE restarts (src/ring/ice-restarts.ts): it was dropped. */
+  | 'ICE_RESTART_FAILED'
 
 export interface Diagnostic {
   code: DiagnosticCode

@@ -35,6 +35,8 @@ export interface ExplorerOptions extends Partial<RingTimingOptions>, SocketOptio
   relayedLinks?: boolean
   /** A direct channel whose remote answered but that is not open after this long gets a relayed link beside it. Default 1500. */
   relayAfterMs?: number
+  /** False: a channel whose network path went down is dropped and replaced, never renewed by an ICE restart (docs/nat.md). Default true. */
+  iceRestarts?: boolean
   /** Direct channels kept at most. Default 256. */
   maxChannels?: number
   /** Independent routes each lookup asks over (1 to 16). Default 6 (docs/protocol.md, "Lookups you can check"). */
@@ -69,7 +71,7 @@ export interface ResolvedExplorerOptions {
   signalUrl: readonly string[]
   identity: Identity
   id: number
-  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; lookupRoutes: number; fingerLookupRoutes: number; abusePolicy: Partial<AbusePolicy>; relayedLinks: boolean; relayAfterMs: number }
+  ring: RingTimingOptions & { maxFingers: number; successors: number; maxChannels: number; lookupRoutes: number; fingerLookupRoutes: number; abusePolicy: Partial<AbusePolicy>; relayedLinks: boolean; relayAfterMs: number; iceRestarts: boolean }
   sockets: ResolvedSocketOptions
   WebSocket: WebSocketConstructor
   serverTimeoutMs: number
@@ -122,6 +124,7 @@ export function resolveExplorerOptions(options: ExplorerOptions): ResolvedExplor
       abusePolicy: options.abusePolicy ?? {},
       relayedLinks: flag(options.relayedLinks, 'relayedLinks', true),
       relayAfterMs: number('relayAfterMs', RING_DEFAULTS.relayAfterMs, 0),
+      iceRestarts: flag(options.iceRestarts, 'iceRestarts', true),
     },
     sockets: resolveSocketOptions(options),
     WebSocket: resolveWebSocket(options.WebSocket),

@@ -1,5 +1,6 @@
-import { Observable, ReplaySubject, Subscription, defer, finalize } from 'rxjs'
+import { Observable, ReplaySubject, Subscription, defer, finalize, tap } from 'rxjs'
 import { ExplorerError } from '../errors'
+import { recordProvenKey } from '../identity/channel-keys'
 import { SignalGate } from '../identity/signal-gate'
 import type { SignalProof, SignalProver } from '../identity/signal-proof'
 import { formatId, parseId } from '../ids'
@@ -64,7 +65,10 @@ export class ServerSignalling {
       this.nextSid = (this.nextSid + 1) >>> 0
       const sid = this.nextSid
       const session = this.open(remote, sid, 'connect', { sid, c: true })
-      return this.transport.connect(remote, this.port(session)).pipe(finalize(() => this.end(session)))
+      return this.transport.connect(remote, this.port(session)).pipe(
+        tap((channel) => recordProvenKey(channel, session.gate.remoteKey)),
+        finalize(() => this.end(session)),
+      )
     })
   }
 
@@ -95,6 +99,7 @@ export class ServerSignalling {
         session.subscription.add(
           this.transport.accept(remote, this.port(session)).subscribe({
             next: (channel) => {
+              recordProvenKey(channel, session.gate.remoteKey)
               this.end(session)
               this.adopt(channel, remote)
             },

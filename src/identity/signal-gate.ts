@@ -1,4 +1,5 @@
 import { Subject, Subscription, concatMap, map, of, type Observable } from 'rxjs'
+import { sameKey } from './channel-keys'
 import type { SignalProof, SignalProver } from './signal-proof'
 
 /** Signals of one channel set-up that arrived before the one that proves the remote: held, not handed on. */
@@ -17,6 +18,8 @@ export interface SignalGateContext {
   remote: number | null
   /** The remote's first signal answers an open offer of its own (it signed it for anyone). */
   openOffer?: boolean
+  /** Only this key may prove the remote's signals (an ICE restart: the key its channel proved), not any whose id matches. */
+  key?: Uint8Array
 }
 
 export interface SignalGateHandlers {
@@ -96,6 +99,7 @@ export class SignalGate {
     return this.context.prover.check$(proof, remote, this.context.session, binding, open).pipe(
       concatMap((key) => {
         if (key === null) return this.refuse('its signal is not proven by the key its id is derived from')
+        if (this.context.key !== undefined && !sameKey(key, this.context.key)) return this.refuse('it is not signed by the key the channel proved')
         this.remoteKey ??= key
         // The proven signal first (an answerer's transport wants the offer before any candidate), then what waited for it.
         const ready = [signal, ...this.held]

@@ -12,6 +12,7 @@ import { RingDispatch, type Hello } from './dispatch'
 import { FingerTable, FingerUpdate, type FingerView } from './finger-table'
 import { FixFingers } from './fix-fingers'
 import { FixFingersBackoff } from './fix-fingers-backoff'
+import { ICE_RESTART_DEFAULTS, IceRestarts } from './ice-restarts'
 import { registerRingInternals } from './internals'
 import { Join } from './join'
 import type { LookupOptions } from './lookup'
@@ -71,6 +72,8 @@ export class RingNode implements RingPosition {
   private readonly stabilizer: Stabilizer
   private readonly fixFingers: FixFingers
   private readonly dispatch: RingDispatch
+  /** ICE restarts of direct channels whose path went down (null: iceRestarts off). */
+  private readonly restarts: IceRestarts | null
   private readonly subscriptions = new Subscription()
   /** The stabilize and fix-fingers timers: stopped first when the node closes. */
   private readonly maintenance = new Subscription()
@@ -117,8 +120,13 @@ export class RingNode implements RingPosition {
         joined: () => state.joined,
         prover: options.prover,
         diagnostics,
+        restarts: (frame, envelope) => this.restarts?.onSignal(frame, envelope),
       },
       random,
+    ))
+    const restarts = (this.restarts = options.iceRestarts === false ? null : new IceRestarts(
+      { self: id, router, channels, scheduler, prover: options.prover, bindingOf: (signal) => paths.bindingOf(signal), diagnostics, random },
+      { ...ICE_RESTART_DEFAULTS, answerWithinMs: timing.rpcTimeoutMs },
     ))
     const identity = options.relayedLinks === false ? null : (options.identity ?? null)
     const links = (this.links = new RelayedLinks({ self: id, identity, router, channels, scheduler, random }, { connectTimeoutMs: timing.connectTimeoutMs, ...LINK_DEFAULTS }))
@@ -135,7 +143,8 @@ export class RingNode implements RingPosition {
       { ...timing, becomeJoined: () => this.becomeJoined(), closed: () => this.closed },
     ))
     const selfCheck = new RingPositionCheck({ id, state, channels, requests, random, diagnostics, subscriptions }, { schedule: selfCheckSchedule })
-    const stabilizer = (this.stabilizer = new Stabilizer({ id, state, channels, fingerTable, requests, selfCheck, scheduler, diagnostics, subscriptions }, timing))
+    const takeOver = (peer: number) => restarts?.takeOver(peer) ?? false
+    const stabilizer = (this.stabilizer = new Stabilizer({ id, state, channels, fingerTable, requests, selfCheck, scheduler, diagnostics, subscriptions, takeOver }, timing))
     this.fixFingers = new FixFingers({ id, state, channels, fingerTable, requests, diagnostics, subscriptions }, { backoff: fingerBackoff, lookupRoutes: options.fingerLookupRoutes ?? RING_DEFAULTS.fingerLookupRoutes })
     const budget = new ChannelBudget({ channels, state, links, scheduler }, { maxChannels: options.maxChannels ?? RING_DEFAULTS.maxChannels, connectTimeoutMs: timing.connectTimeoutMs })
     const answers = new LookupAnswers({ id, state, router, channels, signalling, prover: claimProver })
@@ -228,6 +237,7 @@ export class RingNode implements RingPosition {
     this.state.joined = false
     this.subscriptions.unsubscribe()
     this.signalling.close()
+    this.restarts?.close()
     this.links.close()
     this.requests.close()
     this.router.close()

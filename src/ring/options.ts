@@ -60,6 +60,8 @@ export interface RingOptions extends Partial<RingTimingOptions> {
   relayedLinks?: boolean
   /** A direct channel whose remote answered but that is not open after this long gets a relayed link beside it (docs/nat.md). Default 1500. */
   relayAfterMs?: number
+  /** False: a direct channel whose path went down is not renewed by ICE restarts signalled through the overlay, only dropped and replaced (docs/nat.md). Default true. */
+  iceRestarts?: boolean
 }
 
 export const RING_DEFAULTS = {

@@ -1,6 +1,7 @@
 import { Observable, ReplaySubject, SchedulerLike, Subscription, defer, of, throwError, timer } from 'rxjs'
 import type { Diagnostics } from '../diagnostics'
 import { ExplorerError } from '../errors'
+import { recordProvenKey } from '../identity/channel-keys'
 import { SignalGate } from '../identity/signal-gate'
 import type { SignalProver } from '../identity/signal-proof'
 import { formatId, parseId } from '../ids'
@@ -10,7 +11,7 @@ import type { LocalFrame, Router } from '../router/router'
 import type { Channel, SignalPort, Transport } from '../transport/types'
 import { FrameFlag, FrameType } from '../wire/frame'
 import type { CarriedOffer } from './messages'
-import { encodeEnvelope as encode, parseEnvelope, proofOf, signalEnvelope, type Envelope } from './signal-envelope'
+import { abortError, encodeEnvelope as encode, parseEnvelope, proofOf, signalEnvelope, type Envelope } from './signal-envelope'
 import { SignalSessions, type Session } from './signal-sessions'
 
 export interface OverlaySignallingOptions {
@@ -18,12 +19,7 @@ export interface OverlaySignallingOptions {
   maxSessions: number
   /** Set-ups that others start with us through one neighbour at most at once (the neighbour is proven by its channel; the claimed sender is not). */
   maxSessionsPerNeighbour: number
-  /**
-   * Set-ups one remote, once proven by its key, may hold with us at once.
-   * Its next proven offer supersedes its oldest one if that is older than half
-   * connectTimeoutMs (the remote runs one set-up with us at a time: a newer one
-   * means it gave the old one up), else it is refused busy.
-   */
+  /** Set-ups one remote, once proven by its key, may hold with us at once (SignalSessions.roomFor). */
   maxSessionsPerRemote: number
   /** Whether this peer is in the ring now (told to the remote with every signal). */
   joined: () => boolean
@@ -31,6 +27,8 @@ export interface OverlaySignallingOptions {
   prover: SignalProver
   /** Where refused proofs are reported (SIGNAL_UNPROVEN). */
   diagnostics?: Diagnostics
+  /** Takes the envelopes of ICE restarts (`r`: they renew a channel, src/ring/ice-restarts.ts); none: they are dropped. */
+  restarts?: (frame: LocalFrame, envelope: Envelope) => void
 }
 
 /**
@@ -205,6 +203,7 @@ export class OverlaySignalling {
   private onFrame(frame: LocalFrame): void {
     const envelope = parseEnvelope(frame.payload)
     if (!envelope) return this.router.rejectPayload(frame)
+    if (envelope.r !== undefined) return this.options.restarts?.(frame, envelope)
     if (frame.unreachable) {
       // Addressed to a peer that does not exist: we own its id, so tell the sender at once.
       if (envelope.s !== undefined) this.replyTo(frame, { abort: 'unreachable', gone: formatId(frame.dest) })
@@ -271,10 +270,10 @@ export class OverlaySignalling {
             session.signals.next(signal)
             if (!session.answering || accepting || session.remote === null) return
             accepting = true
-            if (!this.makeRoomForRemote(session)) {
-              this.refuseBusy(session)
-              return
-            }
+            // One key costs us at most maxSessionsPerRemote RTCPeerConnections per half connectTimeoutMs.
+            const room = this.sessions.roomFor(session, this.options.maxSessionsPerRemote, this.scheduler.now(), this.options.connectTimeoutMs / 2)
+            if (room.supersedes) this.endSession(room.supersedes)
+            if (!room.ok) return this.refuseBusy(session)
             const asker = session.remote
             session.subscription.add(
               this.transport.accept(asker, this.portFor(session)).subscribe({
@@ -296,25 +295,6 @@ export class OverlaySignalling {
       }),
     )
     return session
-  }
-
-  /**
-   * Whether the remote, proven by now, may hold one more set-up with us:
-   * under its share, or its oldest set-up is old enough to be one it gave up
-   * (that one ends). Counted only over proven sessions: an offer under a
-   * claimed id proves nothing, so it cannot use up the share of the peer it
-   * names. One key thus costs us at most maxSessionsPerRemote
-   * RTCPeerConnections per half connectTimeoutMs. (Keys cost nothing to
-   * make: the per-neighbour bound and the transport's peers-per-minute budget
-   * stay the backstops against many keys.)
-   */
-  private makeRoomForRemote(session: Session): boolean {
-    const others = this.sessions.withRemote(session.remote!).filter((s) => s !== session && s.answering && s.gate.remoteKey !== null)
-    if (others.length < this.options.maxSessionsPerRemote) return true
-    const oldest = others.reduce((a, b) => (b.startedAt < a.startedAt ? b : a))
-    if (this.scheduler.now() - oldest.startedAt < this.options.connectTimeoutMs / 2) return false
-    this.endSession(oldest)
-    return true
   }
 
   /** Ends a set-up we answer, telling the remote we are busy (unless its offer rode on a lookup: the Found then says so). */
@@ -374,9 +354,9 @@ export class OverlaySignalling {
    */
   private adopt(session: Session, channel: Channel, initiator: number): void {
     this.endSession(session, true)
-    // The remote runs one set-up with us at a time: with a channel open, the ones it started before are moot
-    // (a glare, or ones it gave up); left to time out, they would count against its share (makeRoomForRemote).
-    for (const stale of this.sessions.withRemote(channel.remoteId)) if (stale.answering && stale.startedAt <= session.startedAt) this.endSession(stale)
+    recordProvenKey(channel, session.gate.remoteKey)
+    // Left to time out, they would count against the remote's share (roomFor).
+    for (const stale of this.sessions.answeringSince(channel.remoteId, session.startedAt)) this.endSession(stale)
     const introduced = session.remoteJoined !== null && session.toldJoined === this.options.joined()
     // The remote dialled us although we hold a channel to it: it finds that one dead. Only now, with the new
     // channel proven and open, does the old one go.
@@ -414,11 +394,4 @@ export class OverlaySignalling {
     session.firstSignal = null
     first?.(null)
   }
-}
-
-/** What the remote's abort means for our dial. */
-function abortError(abort: NonNullable<Envelope['abort']>, remote: number): ExplorerError {
-  if (abort === 'unreachable') return new ExplorerError('PEER_NOT_FOUND', `peer ${formatId(remote)} does not exist`)
-  if (abort === 'unproven') return new ExplorerError('AUTH_FAILED', `peer ${formatId(remote)} could not check our proof`)
-  return new ExplorerError('SIGNAL_FAILED', `peer ${formatId(remote)} is busy`)
 }

@@ -1,5 +1,6 @@
 import type { SignalProof } from '../identity/signal-proof'
-import { isIdString } from '../ids'
+import { ExplorerError } from '../errors'
+import { formatId, isIdString } from '../ids'
 
 /** What travels in a Signal frame's payload, and in a carried offer or its answer (JSON: SDP is text anyway). */
 export interface Envelope {
@@ -14,6 +15,11 @@ export interface Envelope {
   abort?: 'glare' | 'unreachable' | 'busy' | 'unproven'
   /** With abort 'unreachable': the id that no peer has (the sender of the abort is its owner). */
   gone?: string
+  /**
+   * The session renews the channel the two ends hold (an ICE restart, src/ring/ice-restarts.ts), it
+   * sets up no new one: 1 on every envelope of such a session. Any other value is refused (BAD_PAYLOAD).
+   */
+  r?: 1
 }
 
 const ABORTS = new Set(['glare', 'unreachable', 'busy', 'unproven'])
@@ -32,6 +38,7 @@ export function parseEnvelope(payload: Uint8Array): Envelope | null {
     if (envelope.gone !== undefined && !isIdString(envelope.gone)) return null
     if (envelope.abort !== undefined && !ABORTS.has(envelope.abort)) return null
     if (envelope.j !== undefined && envelope.j !== 0 && envelope.j !== 1) return null
+    if (envelope.r !== undefined && envelope.r !== 1) return null
     return envelope
   } catch {
     return null
@@ -44,3 +51,10 @@ export const proofOf = (envelope: Envelope): Partial<SignalProof> => ({ k: envel
 /** An envelope carrying our signal, with its proof when it has one. */
 export const signalEnvelope = (signal: unknown, joined: boolean, proof: SignalProof | undefined): Envelope =>
   proof === undefined ? { s: signal, j: joined ? 1 : 0 } : { s: signal, j: joined ? 1 : 0, k: proof.k, p: proof.p }
+
+/** What the remote's abort means for our dial. */
+export function abortError(abort: NonNullable<Envelope['abort']>, remote: number): ExplorerError {
+  if (abort === 'unreachable') return new ExplorerError('PEER_NOT_FOUND', `peer ${formatId(remote)} does not exist`)
+  if (abort === 'unproven') return new ExplorerError('AUTH_FAILED', `peer ${formatId(remote)} could not check our proof`)
+  return new ExplorerError('SIGNAL_FAILED', `peer ${formatId(remote)} is busy`)
+}

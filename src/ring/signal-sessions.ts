@@ -84,6 +84,28 @@ export class SignalSessions {
     return n
   }
 
+  /**
+   * Whether `session`'s remote, proven by now, may hold it beside the other
+   * set-ups it started with us whose offers proved its key: under `max`, or
+   * its oldest is at least `minAgeMs` old (an honest remote runs one set-up
+   * with us at a time: that one it gave up; the caller ends it). Only proven
+   * ones count: an offer under a claimed id proves nothing, so it cannot use
+   * up the share of the peer it names. (Keys cost nothing to make: the
+   * per-neighbour bound and the transport's peers-per-minute budget stay the
+   * backstops against many keys.)
+   */
+  roomFor(session: Session, max: number, now: number, minAgeMs: number): { ok: boolean; supersedes?: Session } {
+    const proven = this.withRemote(session.remote!).filter((s) => s !== session && s.answering && s.gate.remoteKey !== null)
+    if (proven.length < max) return { ok: true }
+    const oldest = proven.reduce((a, b) => (b.startedAt < a.startedAt ? b : a))
+    return now - oldest.startedAt < minAgeMs ? { ok: false } : { ok: true, supersedes: oldest }
+  }
+
+  /** Set-ups `remote` started with us no later than `time`: moot once a channel with it opened (a glare, or ones it gave up). */
+  answeringSince(remote: number, time: number): Session[] {
+    return this.withRemote(remote).filter((s) => s.answering && s.startedAt <= time)
+  }
+
   withRemote(remote: number): Session[] {
     return [...this.byRemote.values()].filter((s) => s.remote === remote)
   }

@@ -17,6 +17,8 @@ export interface StabilizeComponents {
   selfCheck: RingPositionCheck
   scheduler: SchedulerLike
   diagnostics: Diagnostics
+  /** A successor that did not answer: true when its channel can renew its path and ICE restarts take it over (src/ring/ice-restarts.ts) instead of closing it. */
+  takeOver: (peer: number) => boolean
   /** Work that lives as long as the node. */
   subscriptions: Subscription
 }
@@ -168,7 +170,8 @@ export class Stabilizer {
   private dropSuccessor(s: number): void {
     const { state, channels, fingerTable } = this.components
     state.successors = state.successors.filter((id) => id !== s)
-    channels.close(s)
+    // A channel being renewed stays: healthy again, its peer is the closest routable one and comes back.
+    if (!this.components.takeOver(s)) channels.close(s)
     fingerTable.forget(s)
     if (state.successors.length === 0) {
       // Every listed successor is gone: start again from the closest peer we still reach; stabilize walks back from there.

@@ -72,6 +72,9 @@ export class ChannelSet {
   private readonly entries = new Map<number, Entry>()
   private readonly events = new Subject<PeerEvent>()
   readonly events$: Observable<PeerEvent> = this.events.asObservable()
+  private readonly health = new Subject<{ peer: number; healthy: boolean }>()
+  /** A channel's health changed (Channel.health$): the ring may renew its path (src/ring/ice-restarts.ts). */
+  readonly health$: Observable<{ peer: number; healthy: boolean }> = this.health.asObservable()
   /** Frames are plain calls from channel to router: the hottest path of a simulation, and an rxjs Subject per frame cost a tenth of it. */
   private handler: InboundHandler | null = null
 
@@ -194,6 +197,7 @@ export class ChannelSet {
     if (entry.healthy === healthy || this.entries.get(entry.remote) !== entry) return
     entry.healthy = healthy
     this.updateRouting(entry)
+    this.health.next({ peer: entry.remote, healthy })
   }
 
   private updateRouting(entry: Entry): void {
@@ -229,6 +233,7 @@ export class ChannelSet {
     for (const entry of [...this.entries.values()]) this.remove(entry)
     this.handler = null
     this.events.complete()
+    this.health.complete()
   }
 
   private remove(entry: Entry): void {

@@ -35,6 +35,17 @@ export interface Channel {
    * direct channel's. Absent: a direct channel.
    */
   readonly relayed?: boolean
+  /**
+   * Present when the link can renew its network path in place (WebRTC: an
+   * ICE restart; the connection, its encryption and the channel object live
+   * on). Both ends must not offer at once: the end that was the handshake's
+   * `connector` offers with `restartIce`, the other answers with
+   * `acceptIceRestart` (its port replays the offer first). Each completes once
+   * the link is connected again, and errors SIGNAL_FAILED when the restart fails.
+   */
+  readonly role?: 'connector' | 'accepter'
+  restartIce?(port: SignalPort): Observable<void>
+  acceptIceRestart?(port: SignalPort): Observable<void>
   /** Idempotent. frames$ completes on both sides. */
   close(): void
 }

@@ -1,4 +1,4 @@
-import { BehaviorSubject, Observable, combineLatest, distinctUntilChanged, map } from 'rxjs'
+import { BehaviorSubject, Observable, combineLatest, distinctUntilChanged, map, tap } from 'rxjs'
 import type { Instance as Peer } from 'simple-peer'
 import { ExplorerError } from '../../errors'
 import { MAX_FRAME_BYTES } from '../../wire/limits'
@@ -195,7 +195,9 @@ export class WebRtcChannel implements Channel, LivenessLink {
 
   private restart(role: 'offerer' | 'answerer', port: SignalPort): Observable<void> {
     if (!this.open) throw new ExplorerError('CHANNEL_CLOSED', 'the channel is closed')
-    const restart$ = iceRestart$(role, { ...this.parts.restart, peer: this.peer, up$: this.iceUp }, port)
+    // Connected again means the remote answered ICE checks made with its fresh credentials: it is alive, as if
+    // heard (its frames may wait for SCTP's backed-off retransmission: silence must not close the channel meanwhile).
+    const restart$ = iceRestart$(role, { ...this.parts.restart, peer: this.peer, up$: this.iceUp }, port).pipe(tap({ complete: () => this.heard() }))
     return new Observable<void>((subscriber) => {
       if (this.restarting) return subscriber.error(new ExplorerError('SIGNAL_FAILED', 'an ICE restart of this channel is already under way'))
       this.restarting = true
