@@ -10,7 +10,9 @@ import type { Channel } from '../transport/types'
 const provenKeys = new WeakMap<Channel, Uint8Array>()
 
 export function recordProvenKey(channel: Channel, key: Uint8Array | null): void {
-  if (key !== null) provenKeys.set(channel, key)
+  // Only a channel that can renew its path is ever asked for it (memory channels are not: a simulation's
+  // hundreds of thousands of channels would each hold an entry).
+  if (key !== null && channel.restartIce !== undefined) provenKeys.set(channel, key)
 }
 
 /** Null for a channel set up without proofs (none is, outside hand-made test channels). */

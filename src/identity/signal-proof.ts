@@ -64,6 +64,9 @@ export function identityProver(identity: Identity, self: number, mode: 'async' |
  * names its signer and the binding, and checking compares them. It stands
  * for an unforgeable signature; the attack tests use real proofs.
  */
+/** The "key" a modelled proof proves: one shared, never written (a new one per check was an allocation per channel set-up). */
+const MODEL_KEY = new Uint8Array(PUBLIC_KEY_BYTES)
+
 export function modelledProver(self: number): SignalProver {
   return {
     // (Ids as decimal numbers: formatting them as hex was 1 % of a simulation.)
@@ -71,7 +74,7 @@ export function modelledProver(self: number): SignalProver {
     check$: (proof, sender, session, binding, open = false) => {
       const parsed = proof as Partial<SignalProof> | null
       const expected = `${sender}>${open ? '*' : self}#${session >>> 0}:${binding}`
-      return of(parsed !== null && typeof parsed === 'object' && parsed.k === 'model' && parsed.p === expected ? new Uint8Array(PUBLIC_KEY_BYTES) : null)
+      return of(parsed !== null && typeof parsed === 'object' && parsed.k === 'model' && parsed.p === expected ? MODEL_KEY : null)
     },
   }
 }
