@@ -25,6 +25,8 @@ export function runChurnCommand(args: Args): void {
     stabilizeMs: args['stabilize-ms'] as number | undefined,
     fixFingersMs: args['fix-fingers-ms'] as number | undefined,
     rpcTimeoutMs: args['rpc-timeout-ms'] as number | undefined,
+    lookupRoutes: args['lookup-routes'] as number | undefined,
+    fingerLookupRoutes: args['finger-lookup-routes'] as number | undefined,
     failureDetectionMs: args['failure-detection-ms'] as number | undefined,
     latencyMs: args['latency-ms'] as number | undefined,
     ringCheckMs: args['ring-check-ms'] as number | undefined,

@@ -51,6 +51,9 @@ export interface ChurnOptions {
   stabilizeMs?: number
   fixFingersMs?: number
   rpcTimeoutMs?: number
+  /** Routes of each lookup and of the ring's finger lookups (RING_DEFAULTS: 6 and 1). */
+  lookupRoutes?: number
+  fingerLookupRoutes?: number
   /**
    * Experiment, off by default: give each lookup this many attempts (default 1,
    * i.e. `lookup$` as the library does it), a new attempt when the previous one
@@ -193,6 +196,8 @@ export function runChurn(options: ChurnOptions): ChurnResult {
     ringCheckMs: options.ringCheckMs ?? 2000,
     maxFingers: options.maxFingers ?? RING_DEFAULTS.maxFingers,
     successors: options.successors ?? RING_DEFAULTS.successors,
+    lookupRoutes: options.lookupRoutes ?? RING_DEFAULTS.lookupRoutes,
+    fingerLookupRoutes: options.fingerLookupRoutes ?? RING_DEFAULTS.fingerLookupRoutes,
   }
   if (!(n >= 2 && Number.isInteger(n))) throw new Error('peers must be an integer ≥ 2')
   if (!(options.durationMinutes > 0)) throw new Error('duration must be > 0 minutes')
@@ -262,6 +267,8 @@ export function runChurn(options: ChurnOptions): ChurnResult {
     stabilizeMs: options.stabilizeMs,
     fixFingersMs: options.fixFingersMs,
     rpcTimeoutMs: options.rpcTimeoutMs,
+    lookupRoutes: options.lookupRoutes,
+    fingerLookupRoutes: options.fingerLookupRoutes,
     failureDetectionMs: settings.failureDetectionMs,
     latencyMs: settings.latencyMs,
     ringCheckMs: settings.ringCheckMs,
