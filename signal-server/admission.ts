@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net'
+import { TokenBucket } from '../src/token-bucket'
 
 /** Joins per client address: a campus NAT (hundreds of people, one address) can live with it; one flooding host cannot take the ring. */
 export interface AdmissionOptions {
@@ -14,8 +15,7 @@ export const DEFAULT_ADMISSION: AdmissionOptions = { maxPeersPerAddress: 128, jo
 
 interface AddressState {
   live: number
-  tokens: number
-  last: number
+  joins: TokenBucket
 }
 
 /** Entries kept before a sweep drops the idle ones (no live id, bucket full again). */
@@ -45,8 +45,8 @@ export class Admission {
   /** A join attempt from `key`: takes a token (RATE_LIMITED when there is none), then checks the live cap. */
   attempt(key: string): 'ok' | 'RATE_LIMITED' | 'TOO_MANY_PEERS' {
     const state = this.stateOf(key)
-    if (state.tokens < 1) return 'RATE_LIMITED'
-    state.tokens -= 1
+    const { joinBurst, joinsPerSecond } = this.options
+    if (!state.joins.take(this.now(), joinBurst, joinsPerSecond)) return 'RATE_LIMITED'
     return state.live >= this.options.maxPeersPerAddress ? 'TOO_MANY_PEERS' : 'ok'
   }
 
@@ -65,28 +65,20 @@ export class Admission {
   }
 
   private stateOf(key: string): AddressState {
-    const now = this.now()
     let state = this.addresses.get(key)
     if (state === undefined) {
+      const now = this.now()
       if (this.addresses.size >= SWEEP_ABOVE) this.sweep(now)
-      state = { live: 0, tokens: this.options.joinBurst, last: now }
+      state = { live: 0, joins: new TokenBucket(this.options.joinBurst, now) }
       this.addresses.set(key, state)
-    } else {
-      this.refill(state, now)
     }
     return state
   }
 
-  private refill(state: AddressState, now: number): void {
-    if (now <= state.last) return
-    state.tokens = Math.min(this.options.joinBurst, state.tokens + ((now - state.last) / 1000) * this.options.joinsPerSecond)
-    state.last = now
-  }
-
   private sweep(now: number): void {
+    const { joinBurst, joinsPerSecond } = this.options
     for (const [key, state] of this.addresses) {
-      this.refill(state, now)
-      if (state.live === 0 && state.tokens >= this.options.joinBurst) this.addresses.delete(key)
+      if (state.live === 0 && state.joins.level(now, joinBurst, joinsPerSecond) >= joinBurst) this.addresses.delete(key)
     }
   }
 }

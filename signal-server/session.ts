@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws'
+import { TokenBucket } from '../src/token-bucket'
 import type { RateLimitOptions } from './options'
 
 /** Per-socket state: the joined id (if any), its challenge, the token bucket and the heartbeat flag. Kept small: one per peer. */
@@ -19,8 +20,7 @@ export class Session {
   host: string | null = null
   /** When this peer was last handed ICE servers (TURN credentials are renewed at half their life). */
   iceIssuedAt = 0
-  private tokens: number
-  private last = Date.now()
+  private readonly bucket: TokenBucket
 
   constructor(
     readonly socket: WebSocket,
@@ -28,18 +28,11 @@ export class Session {
     /** The client's address as admission counts it (Admission.keyOf). */
     readonly address: string,
   ) {
-    this.tokens = burst
+    this.bucket = new TokenBucket(burst, Date.now())
   }
 
   /** Takes one token from the bucket; false when the socket is over its rate. */
   take(limit: RateLimitOptions): boolean {
-    const now = Date.now()
-    if (now > this.last) {
-      this.tokens = Math.min(limit.burst, this.tokens + ((now - this.last) / 1000) * limit.perSecond)
-      this.last = now
-    }
-    if (this.tokens < 1) return false
-    this.tokens -= 1
-    return true
+    return this.bucket.take(Date.now(), limit.burst, limit.perSecond)
   }
 }

@@ -1,3 +1,5 @@
+import { TokenBucket } from '../../token-bucket'
+
 /**
  * A bound on the RTCPeerConnections a transport creates: Chrome caps a tab
  * at about 500 over its lifetime, and each one costs threads and memory, so
@@ -6,15 +8,13 @@
  * up to `perMinute / 2`. A token bucket on the transport's clock.
  */
 export class PeerBudget {
-  private tokens: number
-  private last: number
+  private readonly bucket: TokenBucket
 
   constructor(
     private readonly perMinute: number,
     private readonly now: () => number,
   ) {
-    this.tokens = this.burst
-    this.last = now()
+    this.bucket = new TokenBucket(this.burst, now())
   }
 
   private get burst(): number {
@@ -23,13 +23,6 @@ export class PeerBudget {
 
   /** Takes one connection from the budget; false when none is left this minute. */
   take(): boolean {
-    const now = this.now()
-    if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 60_000) * this.perMinute)
-      this.last = now
-    }
-    if (this.tokens < 1) return false
-    this.tokens -= 1
-    return true
+    return this.bucket.take(this.now(), this.burst, this.perMinute / 60)
   }
 }
