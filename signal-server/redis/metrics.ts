@@ -5,10 +5,14 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export class ClusterMetrics {
   /** Signals handed to Redis for a peer at another instance. */
   forwarded = 0
+  /** Of those, the ones published straight to the peer's instance by a cached route (no script). */
+  direct = 0
   /** Signals that came from another instance and reached a peer here. */
   received = 0
-  /** Signals from another instance for a peer no longer here. */
+  /** Signals from another instance for a peer no longer here, after it had been asked once more (or from an earlier version). */
   dropped = 0
+  /** Signals from another instance for a peer not here, sent back to that instance to ask Redis again (a stale route). */
+  bounced = 0
   /** Failed Redis commands (refused while disconnected, timed out, or answered with an error). */
   errors = 0
   /** Full re-registrations of this instance's ids (after an outage or a lapsed lease). */
@@ -35,8 +39,10 @@ export class ClusterMetrics {
     metric('signal_redis_up', 'gauge', 'Both Redis connections (commands, pub/sub) are ready.', state.up ? 1 : 0)
     if (state.clusterPeers !== null) metric('signal_cluster_peers', 'gauge', 'Peers joined at all instances, as last read from Redis.', state.clusterPeers)
     metric('signal_relays_forwarded_total', 'counter', 'Signals sent through Redis to a peer at another instance.', this.forwarded)
+    metric('signal_relays_direct_total', 'counter', 'Of those, signals published straight to the instance of their peer, by a route learnt before.', this.direct)
     metric('signal_relays_received_total', 'counter', 'Signals from another instance delivered to a peer here.', this.received)
     metric('signal_relays_dropped_total', 'counter', 'Signals from another instance whose peer had left.', this.dropped)
+    metric('signal_relays_bounced_total', 'counter', 'Signals from another instance whose peer was not here, sent back to be routed again.', this.bounced)
     metric('signal_redis_errors_total', 'counter', 'Redis commands that failed or timed out.', this.errors)
     metric('signal_registry_resyncs_total', 'counter', 'Re-registrations of this instance\'s ids in Redis.', this.resyncs)
     metric('signal_redis_resubscribes_total', 'counter', 'Reconnections of the pub/sub connection (each may have lost signals in flight; Redis drops a subscriber that lags past its client-output-buffer-limit).', this.resubscribes)

@@ -6,6 +6,7 @@ import type { Session } from '../session'
 import { ClusterMetrics } from './metrics'
 import type { ResolvedRedisOptions } from './options'
 import { RelayBatch } from './relay-batch'
+import { ID_LENGTH, bounceMessage, parseMessage, senderOf } from './relay-message'
 import { RedisStore } from './store'
 import { NeighbourhoodView, mirrorView, type NeighbourhoodReply } from './views'
 
@@ -16,8 +17,6 @@ interface Holder {
   owner: string
   report?: StoredReport
 }
-
-const NEWLINE = 0x0a
 
 const unavailable = (what: string): Claim => ({ ok: false, code: 'REGISTRY_UNAVAILABLE', message: `${what}: the shared registry is unreachable; retry later` })
 
@@ -182,22 +181,39 @@ export class RedisRegistry implements PeerRegistry {
   }
 
   /**
-   * A message on our channel: newline-separated entries, each the target id
-   * (12 characters) then its frame. Frames go out as the bytes that came in.
+   * A message on our channel (relay-message.ts). Signals go out as the bytes
+   * that came in. One whose peer is not here (it left, or joined elsewhere)
+   * goes back to the sending instance, which asks Redis once more; bounced
+   * signals come back here to be sent again.
    */
   private arrive(payload: Buffer): void {
-    let start = 0
-    while (start < payload.length) {
-      let end = payload.indexOf(NEWLINE, start)
-      if (end === -1) end = payload.length
-      const holder = this.held.get(payload.toString('latin1', start, start + 12))
-      if (holder === undefined) this.metricsOf.dropped++
-      else {
-        this.metricsOf.received++
-        this.hooks.deliver(holder.session, payload.subarray(start + 12, end))
-      }
-      start = end + 1
+    const message = parseMessage(payload)
+    if (message.bounce) {
+      message.entries((to, start, end) => {
+        const frame = payload.toString('utf8', start, end)
+        const sender = this.held.get(senderOf(frame))
+        if (sender === undefined) this.metricsOf.dropped++
+        else this.relay.retry(sender.session, to, frame)
+      })
+      return
     }
+    let misses: string[] | null = null
+    message.entries((to, start, end) => {
+      const holder = this.held.get(to)
+      if (holder !== undefined) {
+        this.metricsOf.received++
+        this.hooks.deliver(holder.session, payload.subarray(start, end))
+      } else if (message.bounceTo !== null) (misses ??= []).push(payload.toString('utf8', start - ID_LENGTH, end))
+      else this.metricsOf.dropped++
+    })
+    if (misses !== null) this.bounce(message.bounceTo!, misses)
+  }
+
+  private bounce(instance: string, entries: string[]): void {
+    this.metricsOf.bounced += entries.length
+    this.store.timed(() => this.store.commands.publish(this.store.channel(instance), bounceMessage(entries))).catch(() => {
+      // Redis is away: the signals are lost, as any sent while it is.
+    })
   }
 
   private async renew(): Promise<void> {

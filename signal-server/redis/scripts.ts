@@ -83,26 +83,34 @@ return neighbourhood(id, tonumber(ARGV[5]))
 `
 
 /**
- * ARGV[3..] pairs (to, frame): one PUBLISH per owning instance with its
- * entries (to .. frame) joined by newlines (JSON text never holds a raw one).
- * Returns the 1-based pair numbers whose target no live instance owns.
+ * ARGV[3] the message header (see relay-message.ts), ARGV[4..] pairs (to,
+ * frame): one PUBLISH per owning instance, the header then its entries
+ * (to .. frame), newline-separated (JSON text never holds a raw one).
+ * Returns {the 1-based pair numbers whose target no live instance owns,
+ * pairs (to, owning instance) for the rest} so the caller can publish later
+ * signals to those targets directly.
  */
 export const RELAY = `${PRELUDE}
-local live, out, unknown = {}, {}, {}
-for i = 3, #ARGV, 2 do
+local live, out, unknown, learned, seen = {}, {}, {}, {}, {}
+for i = 4, #ARGV, 2 do
   local to = ARGV[i]
   local owner = ownerOf(redis.call('HGET', KEYS[2], to))
   if owner and owner ~= me and live[owner] == nil then live[owner] = alive(owner) end
   if owner and owner ~= me and live[owner] then
     local list = out[owner]
-    if not list then list = {}; out[owner] = list end
+    if not list then list = {ARGV[3]}; out[owner] = list end
     list[#list + 1] = to .. ARGV[i + 1]
+    if not seen[to] then
+      seen[to] = true
+      learned[#learned + 1] = to
+      learned[#learned + 1] = owner
+    end
   else
-    unknown[#unknown + 1] = (i - 1) / 2
+    unknown[#unknown + 1] = (i - 2) / 2
   end
 end
 for owner, list in pairs(out) do redis.call('PUBLISH', P .. 'sig:' .. owner, table.concat(list, '\\n')) end
-return unknown
+return {unknown, learned}
 `
 
 /**
