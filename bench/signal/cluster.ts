@@ -1,5 +1,6 @@
 /**
  * npm run bench:signal -- --cluster [--json] [--rounds N] [--pattern partner|random] [--only relay|idle|latency] [--baseline REF]
+ *                                   [--cpu-budget CORES]
  *                                   [--targets before,embedded,redis×1,redis×2,redis×2/halves]
  *
  * The signalling server as a cluster over Redis, in one run, under the same
@@ -18,6 +19,9 @@
  * (10,000 idle joined clients, fresh processes); (c) signal latency, one
  * message at a time: same instance vs across instances.
  * A redis-server (Debian's, or REDIS_SERVER) is started on a free port.
+ * `--cpu-budget C` caps every server process at C cores (cpu-budget.ts): how
+ * the instances scale when each has CPU of its own, which a machine with two
+ * cores shared by the generator, Redis and the instances cannot show otherwise.
  */
 import { execSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -27,8 +31,9 @@ import { RedisServer } from '../../__tests__/helpers/redis-server'
 import { encodeFrame } from './raw-client'
 import {
   PROTOCOLS, ROOT, buildChild, buildLoad, closeSwarm, cpuMicros, median, memory, mib, openSwarm, relayRound, spawnServer, stopServer,
-  type Kind, type Pattern, type ServerChild, type Swarm,
+  setCpuBudget, type Kind, type Pattern, type ServerChild, type Swarm,
 } from './harness'
+import { CpuBudget } from './cpu-budget'
 
 type Name = 'before' | 'embedded' | 'redis×1' | 'redis×2' | 'redis×2/halves'
 const ALL: Name[] = ['before', 'embedded', 'redis×1', 'redis×2', 'redis×2/halves']
@@ -66,6 +71,8 @@ export async function main(argv: string[]): Promise<void> {
   const PATTERN = flag('--pattern', 'partner') as Pattern
   const ONLY = flag('--only', 'all')
   const NAMES = flag('--targets', ALL.join()).split(',') as Name[]
+  const CPU_BUDGET = argv.includes('--cpu-budget') ? Number(flag('--cpu-budget', '')) : null
+  if (CPU_BUDGET !== null) setCpuBudget(CpuBudget.create(CPU_BUDGET))
   if (NAMES.some((n) => !ALL.includes(n))) throw new Error(`--targets: each one of ${ALL.join(', ')}`)
   const log = (...a: unknown[]) => {
     if (!JSON_OUT) console.log(...a)
@@ -73,7 +80,7 @@ export async function main(argv: string[]): Promise<void> {
   const started = Date.now()
   const baseline = baselineTree(flag('--baseline', execSync('git merge-base HEAD main', { cwd: ROOT, encoding: 'utf8' }).trim()))
   const redis = await RedisServer.start()
-  log(`${redis.version()} on ${redis.url}; "before" is ${baseline.commit.slice(0, 10)}${baseline.kind === 'ours' ? '' : ' (joins without proofs)'}`)
+  log(`${redis.version()} on ${redis.url}; "before" is ${baseline.commit.slice(0, 10)}${baseline.kind === 'ours' ? '' : ' (joins without proofs)'}${CPU_BUDGET === null ? '' : `; each server process capped at ${CPU_BUDGET} cores`}`)
   let prefixes = 0
 
   async function spawnTarget(name: Name, n: number): Promise<Target> {
@@ -241,6 +248,7 @@ export async function main(argv: string[]): Promise<void> {
   const out = {
     pattern: PATTERN,
     rounds: ROUNDS,
+    cpuBudget: CPU_BUDGET,
     baseline: baseline.commit,
     redis: redis.version(),
     relay: relay.map((results) => ({

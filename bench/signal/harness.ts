@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { buildSync } from 'esbuild'
+import type { CpuBudget } from './cpu-budget'
 import { idOfKey } from '../../signal-server/join-proof'
 import { joinProofText } from '../../src/protocol/signal-server'
 import { RawClient, encodeFrame } from './raw-client'
@@ -106,6 +107,12 @@ export function buildChild(tree = ROOT): string {
   return script
 }
 
+/** When set, every server child started from now on runs under it (cpu-budget.ts). */
+let budget: CpuBudget | null = null
+export function setCpuBudget(b: CpuBudget | null): void {
+  budget = b
+}
+
 /** Starts a server child: `args` go to server-child.ts (its kind first). */
 export function spawnServer(args: string[], script = buildChild(), env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile per server process (open in Chrome DevTools).
@@ -115,6 +122,7 @@ export function spawnServer(args: string[], script = buildChild(), env: NodeJS.P
     env: { ...process.env, ...env, NODE_PATH: path.join(ROOT, 'node_modules') },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
+  if (budget !== null) budget.confine(child.pid!)
   return new Promise((resolve, reject) => {
     child.once('message', (m: { ready?: boolean; port: number; path: string }) => resolve({ child, port: m.port, path: m.path }))
     child.once('exit', (code) => reject(new Error(`server ${args.join(' ')} exited with ${code}`)))
