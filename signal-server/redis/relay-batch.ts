@@ -27,8 +27,7 @@ interface Scripted {
 /** Signals for one instance, by a cached route: the message to publish (relay-message.ts), as it grows. */
 interface Direct {
   senders: Session[]
-  targets: string[]
-  /** Where each signal's frame starts in the message. */
+  /** Where each signal's frame starts in the message (its target id is the ID_LENGTH bytes before). */
   starts: number[]
   message: ByteBuilder
 }
@@ -61,8 +60,19 @@ interface Batch {
  * (retries, then the script, then direct publishes, within one batch).
  * At most WINDOW batches are at Redis at once; the rest queue here, bounded.
  */
+/** Each signal of a Direct: its sender, target id, and (read on demand) frame. */
+function eachSignal(direct: Direct, visit: (sender: Session, to: string, frame: () => string) => void): void {
+  const { senders, starts } = direct
+  const message = direct.message.take()
+  senders.forEach((sender, i) => {
+    const start = starts[i]
+    const end = i + 1 < starts.length ? starts[i + 1] - 1 - ID_LENGTH : message.length
+    visit(sender, message.toString('latin1', start - ID_LENGTH, start), () => message.toString('utf8', start, end))
+  })
+}
+
 export class RelayBatch {
-  readonly routes = new RouteCache()
+  private readonly routes = new RouteCache()
   private open: Batch
   private readonly queue: Batch[] = []
   private inFlight = 0
@@ -93,7 +103,6 @@ export class RelayBatch {
     let direct = this.open.direct.get(instance)
     if (direct === undefined) this.open.direct.set(instance, (direct = this.directTo()))
     direct.senders.push(from)
-    direct.targets.push(to)
     direct.message.append(`\n${to}`)
     direct.starts.push(direct.message.size)
     direct.message.append(frame)
@@ -175,10 +184,7 @@ export class RelayBatch {
           return
         }
         // Nobody listens there: that instance is gone. Ask Redis where the peers are now.
-        direct.senders.forEach((sender, i) => {
-          const end = i + 1 < direct.starts.length ? direct.starts[i + 1] - 1 - ID_LENGTH : message.length
-          this.retry(sender, direct.targets[i], message.toString('utf8', direct.starts[i], end))
-        })
+        eachSignal(direct, (sender, to, frame) => this.retry(sender, to, frame()))
       },
       () => this.refuseDirect(direct, 'the shared registry did not answer'),
     )
@@ -191,7 +197,7 @@ export class RelayBatch {
   }
 
   private refuseDirect(direct: Direct, why: string): void {
-    direct.senders.forEach((sender, i) => this.unavailable(sender, direct.targets[i], why))
+    eachSignal(direct, (sender, to) => this.unavailable(sender, to, why))
   }
 
   private refuseScripted(part: Scripted, why: string): void {
@@ -205,7 +211,7 @@ export class RelayBatch {
   private directTo(): Direct {
     const message = new ByteBuilder()
     message.append(signalsHeader(this.store.instance))
-    return { senders: [], targets: [], starts: [], message }
+    return { senders: [], starts: [], message }
   }
 
   private empty(): Batch {

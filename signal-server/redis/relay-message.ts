@@ -43,9 +43,10 @@ export function parseMessage(payload: Buffer): ParsedMessage {
   let first = 0
   let bounceTo: string | null = null
   if (kind === SIGNALS || kind === RETRIES || kind === BOUNCE) {
-    const end = payload.indexOf(NEWLINE)
-    first = end === -1 ? payload.length : end + 1
-    if (kind === SIGNALS) bounceTo = payload.toString('latin1', 1, end === -1 ? payload.length : end)
+    const found = payload.indexOf(NEWLINE)
+    const end = found === -1 ? payload.length : found
+    first = end + 1
+    if (kind === SIGNALS) bounceTo = payload.toString('latin1', 1, end)
   }
   return {
     bounce: kind === BOUNCE,

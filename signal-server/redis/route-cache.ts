@@ -23,12 +23,4 @@ export class RouteCache {
   forget(id: string): void {
     this.routes.delete(id)
   }
-
-  clear(): void {
-    this.routes.clear()
-  }
-
-  get size(): number {
-    return this.routes.size
-  }
 }
